@@ -1,0 +1,121 @@
+"""Documents -> one profile per organisation (site).
+
+An organisation rarely says everything on one page: members are listed on
+one, governance on another.  A profile therefore keeps, per label, the
+strongest probability over the site's documents and the strongest evidence
+passages (with character offsets), so that an analyst can check every tag.
+
+Exact duplicates (``dup_of``) are left out of the evidence: a page mirrored
+ten times is still one piece of evidence.
+"""
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .store.sqlite import Store
+
+EVIDENCE_PER_LABEL = 3
+TEXT_SAMPLE_CHARS = 3000
+
+
+@dataclass
+class Evidence:
+    prob: float
+    doc_id: str
+    passage: int
+    url: str | None
+    source: str
+    start: int
+    end: int
+    text: str
+    spans: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "prob": round(self.prob, 4), "doc_id": self.doc_id, "passage": self.passage,
+            "url": self.url, "source": self.source, "start": self.start, "end": self.end,
+            "text": self.text,
+            # spans relative to the passage text, ready for highlighting
+            "spans": [{**s, "start": s["start"] - self.start, "end": s["end"] - self.start}
+                      for s in self.spans],
+        }
+
+
+@dataclass
+class SiteProfile:
+    site: str
+    doc_ids: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    languages: Counter = field(default_factory=Counter)
+    label_max: dict[str, dict[str, float]] = field(default_factory=dict)
+    candidate_prob: float = 0.0
+    known_similarity: float = 0.0
+    cue_counts: Counter = field(default_factory=Counter)
+    cue_terms: dict[str, Counter] = field(default_factory=dict)
+    text_sample: list[str] = field(default_factory=list)
+    n_duplicates: int = 0
+    _evidence: dict[tuple[str, str], list[tuple[float, int, Evidence]]] = field(default_factory=dict)
+
+    @property
+    def lang(self) -> str | None:
+        return self.languages.most_common(1)[0][0] if self.languages else None
+
+    def evidence(self) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for (family, label), heap in sorted(self._evidence.items()):
+            items = sorted(heap, key=lambda t: (-t[0], t[1]))
+            out.setdefault(family, {})[label] = [e.to_dict() for _, _, e in items]
+        return out
+
+    def add_evidence(self, family: str, label: str, ev: Evidence, seq: int) -> None:
+        heap = self._evidence.setdefault((family, label), [])
+        item = (ev.prob, -seq, ev)
+        if len(heap) < EVIDENCE_PER_LABEL:
+            heapq.heappush(heap, item)
+        elif item[:2] > heap[0][:2]:
+            heapq.heapreplace(heap, item)
+
+
+def build_profiles(store: Store, thresholds: dict[str, dict[str, float]]) -> dict[str, SiteProfile]:
+    """Fold every ok document of the store into per-site profiles."""
+    profiles: dict[str, SiteProfile] = {}
+    seq = 0
+    for row in store.document_rows(status="ok", with_text=True):
+        site = row["site"] or "unknown"
+        prof = profiles.setdefault(site, SiteProfile(site=site))
+        if row["dup_of"]:
+            prof.n_duplicates += 1
+            continue
+        prof.doc_ids.append(row["id"])
+        if row["url"]:
+            prof.urls.append(row["url"])
+        if row["title"]:
+            prof.titles.append(row["title"])
+        prof.languages[row["lang"]] += len(row["text"] or "")
+        if len(prof.text_sample) < 5:
+            prof.text_sample.append((row["text"] or "")[:TEXT_SAMPLE_CHARS])
+        meta = row["meta"] or {}
+        prof.candidate_prob = max(prof.candidate_prob, float(meta.get("candidate_prob", 0.0)))
+        prof.known_similarity = max(prof.known_similarity, float(meta.get("known_similarity", 0.0)))
+        for family, labels in (row["labels"] or {}).items():
+            fam = prof.label_max.setdefault(family, {})
+            for label, p in labels.items():
+                fam[label] = max(fam.get(label, 0.0), float(p))
+        for p in store.passages_of(row["id"]):
+            for s in p.spans:
+                prof.cue_counts[s.family] += 1
+                prof.cue_terms.setdefault(s.family, Counter())[s.term or s.text.lower()] += 1
+            for family, labels in p.labels.items():
+                for label, prob in labels.items():
+                    if prob < thresholds.get(family, {}).get(label, 0.5):
+                        continue
+                    seq += 1
+                    ev = Evidence(prob=float(prob), doc_id=row["id"], passage=p.index, url=row["url"],
+                                  source=row["source"], start=p.start, end=p.end, text=p.text,
+                                  spans=[s.to_dict() for s in p.spans])
+                    prof.add_evidence(family, label, ev, seq)
+    return {k: v for k, v in profiles.items() if v.doc_ids}

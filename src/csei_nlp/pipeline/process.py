@@ -1,0 +1,106 @@
+"""The per-document worker: one ``RawInput`` in, one ``Document`` out.
+
+This is everything that can be done for a document on its own, in a worker
+process: decoding, main-text extraction (HTML) or page-by-page reading (PDF),
+language identification, segmentation into passages and cue matching.  It is
+the crash-prone and CPU-bound part, which is why the executor runs it in
+separate processes with a per-document timeout.
+
+It never raises for a bad document: any exception becomes a ``failed``
+document whose reason names what went wrong.
+"""
+from __future__ import annotations
+
+import traceback
+import unicodedata
+from typing import Any
+
+from ..types import Document, Passage, RawInput, content_hash
+from . import cues, language, segment
+from .site import site_key
+
+Config = dict[str, dict[str, Any]]
+
+
+def process(raw: RawInput, cfg: Config) -> Document:
+    """Run the document-local stages; always returns a Document."""
+    doc = Document.from_raw(raw)
+    if raw.status != "ok":
+        doc.site = site_key(raw.url, None, raw.source)
+        return doc
+    try:
+        _extract(doc, raw, cfg)
+        doc.site = site_key(doc.url, doc.canonical_url or doc.meta.get("og_url"), doc.source)
+        if doc.status != "ok":
+            return doc
+        _analyse(doc, cfg, hint=raw.lang_hint or doc.html_lang)
+    except MemoryError:
+        doc.fail("failed", "memory", f"{doc.source_ref}: ran out of memory while processing")
+    except Exception as exc:  # noqa: BLE001 - a bad document must never stop the batch
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" (in {last.name})" if last else ""
+        doc.fail("failed", "error", f"{doc.source_ref}: {type(exc).__name__}: {exc}{where}")
+    return doc
+
+
+def _extract(doc: Document, raw: RawInput, cfg: Config) -> None:
+    if raw.media == "html":
+        from .extract.html import ExtractionError, extract_html
+        from .read.html import decode_html
+
+        if isinstance(raw.data, bytes):
+            html, encoding = decode_html(raw.data, raw.http_charset)
+            doc.meta["encoding"] = encoding
+        else:
+            html = raw.data
+        try:
+            ext = extract_html(html, raw.url, cfg)
+        except ExtractionError as exc:
+            doc.fail("skipped", exc.reason, f"{doc.source_ref}: {exc.detail}")
+            return
+        doc.text = ext.text
+        doc.title = ext.title
+        doc.date = ext.date
+        doc.canonical_url = ext.canonical_url
+        doc.html_lang = ext.html_lang
+        doc.links = list(ext.links)
+        doc.meta.update(ext.meta)
+        if getattr(ext, "og_url", None):
+            doc.meta["og_url"] = ext.og_url
+        if doc.url is None:
+            doc.url = ext.canonical_url or getattr(ext, "og_url", None)
+    elif raw.media == "pdf":
+        from .read.pdf import extract_pdf
+
+        data = raw.data if isinstance(raw.data, bytes) else raw.data.encode("latin-1")
+        res = extract_pdf(data, doc.source_ref, cfg)
+        doc.meta.update(res.meta)
+        if res.status != "ok":
+            doc.fail(res.status, res.reason, res.detail)
+            return
+        doc.text = res.text
+        doc.title = res.meta.get("title") or doc.title
+    elif raw.media in ("text", "markdown"):
+        text = raw.data.decode("utf-8", "replace") if isinstance(raw.data, bytes) else raw.data
+        doc.text = text
+    else:
+        doc.fail("skipped", "unsupported_type", f"{doc.source_ref}: no reader for media type {raw.media!r}")
+        return
+    doc.text = unicodedata.normalize("NFC", doc.text).strip()
+    if len(doc.text) < cfg["extract"]["min_chars"]:
+        doc.fail("skipped", "no_main_text", f"{doc.source_ref}: fewer than {cfg['extract']['min_chars']} characters of main text")
+
+
+def _analyse(doc: Document, cfg: Config, hint: str | None) -> None:
+    tld = (doc.site or "").rsplit(".", 1)[-1] if doc.site and "." in doc.site else None
+    lr = language.detect(doc.text, cfg, hint=hint, tld=tld)
+    doc.lang, doc.lang_scores, doc.lang_mix = lr.lang, dict(lr.scores), dict(lr.mix)
+    doc.content_hash = content_hash(doc.text)
+    spans = cues.match(doc.text, doc.lang)
+    doc.passages = []
+    for i, seg in enumerate(segment.segment(doc.text, doc.lang, cfg)):
+        p = Passage(doc_id=doc.id, index=i, start=seg.start, end=seg.end, text=seg.text,
+                    lang=doc.lang, n_tokens=seg.n_tokens)
+        p.spans = [s for s in spans if s.start >= seg.start and s.end <= seg.end]
+        doc.passages.append(p)
+    doc.meta["n_cue_hits"] = len(spans)

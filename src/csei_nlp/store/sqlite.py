@@ -1,0 +1,199 @@
+"""The embedded run store: one SQLite file per output folder.
+
+It holds runs, documents (with their text), passages (with offsets, labels
+and evidence spans), failures and the ranked candidates.  Document ids are
+stable hashes of the source (path + WARC offset), so writing the same inputs
+again replaces rows instead of adding them: a rerun is idempotent.
+
+WAL mode lets the review app read while a scan writes.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ..types import Document, Passage, Span
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, status TEXT NOT NULL,
+  version TEXT, config TEXT, config_hash TEXT, counts TEXT, timings TEXT, manifest TEXT
+);
+CREATE TABLE IF NOT EXISTS documents (
+  id TEXT PRIMARY KEY, source TEXT NOT NULL, offset INTEGER, media TEXT,
+  status TEXT NOT NULL, reason TEXT, detail TEXT,
+  url TEXT, site TEXT, fetch_date TEXT, title TEXT, date TEXT, canonical_url TEXT, html_lang TEXT,
+  lang TEXT, lang_scores TEXT, lang_mix TEXT, text TEXT, n_chars INTEGER, n_passages INTEGER,
+  content_hash TEXT, dup_of TEXT, near_dup_group TEXT, labels TEXT, tags TEXT, meta TEXT,
+  run_id TEXT
+);
+CREATE INDEX IF NOT EXISTS documents_site ON documents(site);
+CREATE INDEX IF NOT EXISTS documents_status ON documents(status);
+CREATE TABLE IF NOT EXISTS passages (
+  doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+  text TEXT NOT NULL, lang TEXT, n_tokens INTEGER, labels TEXT, spans TEXT,
+  embedded INTEGER NOT NULL DEFAULT 0, skip_reason TEXT,
+  PRIMARY KEY (doc_id, idx)
+);
+CREATE TABLE IF NOT EXISTS failures (
+  source TEXT PRIMARY KEY, doc_id TEXT, status TEXT NOT NULL, reason TEXT NOT NULL, detail TEXT,
+  run_id TEXT
+);
+CREATE TABLE IF NOT EXISTS candidates (
+  site TEXT PRIMARY KEY, rank INTEGER NOT NULL, score REAL NOT NULL, components TEXT NOT NULL,
+  country TEXT, cee INTEGER NOT NULL, known INTEGER NOT NULL, known_name TEXT,
+  n_documents INTEGER NOT NULL, languages TEXT, tags TEXT, evidence TEXT, name TEXT, run_id TEXT
+);
+CREATE INDEX IF NOT EXISTS candidates_rank ON candidates(rank);
+"""
+
+
+def _j(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+class Store:
+    """A thin, typed layer over the SQLite file; callers never write SQL."""
+
+    FILENAME = "csei.sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        if path.is_dir() or path.suffix == "":
+            path = path / self.FILENAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(str(path), timeout=30.0)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.executescript(SCHEMA)
+        self.conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        self.conn.commit()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # runs -----------------------------------------------------------------
+    def begin_run(self, run_id: str, started: str, version: str, config: dict, config_hash: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO runs(id, started, status, version, config, config_hash) VALUES (?,?,?,?,?,?)",
+            (run_id, started, "running", version, _j(config), config_hash),
+        )
+        self.conn.commit()
+
+    def finish_run(self, run_id: str, finished: str, status: str, counts: dict, timings: dict,
+                   manifest: dict) -> None:
+        self.conn.execute(
+            "UPDATE runs SET finished=?, status=?, counts=?, timings=?, manifest=? WHERE id=?",
+            (finished, status, _j(counts), _j(timings), _j(manifest), run_id),
+        )
+        self.conn.commit()
+
+    def runs(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM runs ORDER BY started").fetchall()
+        return [dict(r) for r in rows]
+
+    # documents ------------------------------------------------------------
+    def put_documents(self, docs: Iterable[Document], run_id: str) -> None:
+        """Insert or replace documents with their passages and failure rows."""
+        c = self.conn
+        for d in docs:
+            c.execute(
+                """INSERT OR REPLACE INTO documents VALUES
+                   (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (d.id, d.source, d.offset, d.media, d.status, d.reason, d.detail, d.url, d.site,
+                 d.fetch_date, d.title, d.date, d.canonical_url, d.html_lang, d.lang,
+                 _j(d.lang_scores), _j(d.lang_mix), d.text, len(d.text), len(d.passages),
+                 d.content_hash, d.dup_of, d.near_dup_group, _j(d.labels), _j(d.tags),
+                 _j(d.meta), run_id),
+            )
+            c.execute("DELETE FROM passages WHERE doc_id=?", (d.id,))
+            c.executemany(
+                "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(d.id, p.index, p.start, p.end, p.text, p.lang, p.n_tokens, _j(p.labels),
+                  _j([s.to_dict() for s in p.spans]), int(p.embedded), p.skip_reason)
+                 for p in d.passages],
+            )
+            if d.status == "ok":
+                c.execute("DELETE FROM failures WHERE source=?", (d.source_ref,))
+            else:
+                c.execute(
+                    "INSERT OR REPLACE INTO failures VALUES (?,?,?,?,?,?)",
+                    (d.source_ref, d.id, d.status, d.reason, d.detail, run_id),
+                )
+        c.commit()
+
+    def document_rows(self, status: str | None = "ok", with_text: bool = False) -> Iterator[dict[str, Any]]:
+        cols = "*" if with_text else ", ".join(
+            c for c in self._columns("documents") if c not in ("text",))
+        sql = f"SELECT {cols} FROM documents"
+        args: tuple = ()
+        if status is not None:
+            sql += " WHERE status=?"
+            args = (status,)
+        for row in self.conn.execute(sql + " ORDER BY id", args):
+            yield _decode_row(dict(row))
+
+    def passages_of(self, doc_id: str) -> list[Passage]:
+        rows = self.conn.execute("SELECT * FROM passages WHERE doc_id=? ORDER BY idx", (doc_id,))
+        out = []
+        for r in rows:
+            p = Passage(doc_id=r["doc_id"], index=r["idx"], start=r["start"], end=r["end"],
+                        text=r["text"], lang=r["lang"], n_tokens=r["n_tokens"],
+                        labels=json.loads(r["labels"] or "{}"), embedded=bool(r["embedded"]),
+                        skip_reason=r["skip_reason"] or "")
+            p.spans = [Span(**s) for s in json.loads(r["spans"] or "[]")]
+            out.append(p)
+        return out
+
+    def failures(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.conn.execute("SELECT * FROM failures ORDER BY source")]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT status, COUNT(*) FROM documents GROUP BY status").fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    # candidates -----------------------------------------------------------
+    def replace_candidates(self, rows: list[dict[str, Any]], run_id: str) -> None:
+        c = self.conn
+        c.execute("DELETE FROM candidates")
+        c.executemany(
+            "INSERT INTO candidates VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(r["site"], r["rank"], r["score"], _j(r["components"]), r["country"], int(r["cee"]),
+              int(r["known"]), r.get("known_name"), r["n_documents"], _j(r.get("languages", [])),
+              _j(r["tags"]), _j(r["evidence"]), r.get("name"), run_id) for r in rows],
+        )
+        c.commit()
+
+    def candidates(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT * FROM candidates ORDER BY rank").fetchall()
+        return [_decode_row(dict(r)) for r in rows]
+
+    def _columns(self, table: str) -> list[str]:
+        return [r[1] for r in self.conn.execute(f"PRAGMA table_info({table})")]
+
+
+_JSON_COLS = {"lang_scores", "lang_mix", "labels", "tags", "meta", "components", "languages",
+              "evidence", "counts", "timings", "config", "manifest"}
+
+
+def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
+    for k in _JSON_COLS & row.keys():
+        if isinstance(row[k], str):
+            row[k] = json.loads(row[k])
+    return row
