@@ -77,7 +77,8 @@ class SentenceTransformerEmbedder(Embedder):
         self.id = f"st:{model}"
         self.device = device
         self.batch_size = max(1, batch_size)
-        self.dim = int(st.get_sentence_embedding_dimension())
+        get_dim = getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
         self.max_tokens = int(st.max_seq_length)
         self._tok = st.tokenizer
 

@@ -1,0 +1,139 @@
+"""Benchmark the language-identification backends side by side, in one run.
+
+Runs ``csei_nlp.pipeline.language.detect`` (the production path: min_chars,
+paragraph split, priors off) with each backend over the shared Lingua test
+sentences (/work/shared/data/lingua-langid/langid_test.tsv, 29 languages) and
+writes accuracy per language, macro accuracy, the confusion inside the close
+groups (cs/sk, hr/sr/bs, bg/mk/ru/uk) and throughput to bench/results/langid.md.
+
+    python bench/bench_langid.py [--shared DIR] [--kinds sentences,word-pairs] [--limit N]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from csei_nlp import config
+from csei_nlp.pipeline import language
+
+HERE = Path(__file__).resolve().parent
+GROUPS = (("cs", "sk"), ("hr", "sr", "bs"), ("bg", "mk", "ru", "uk"))
+CONFIGS = (
+    ("langdetect", {"backend": "langdetect"}),
+    ("lingua", {"backend": "lingua"}),
+    ("lingua-low", {"backend": "lingua", "low_accuracy": True}),
+)
+
+
+def _shared_default() -> Path:
+    env = os.environ.get("CSEI_SHARED")
+    return Path(env) if env else HERE.parent.parent / "shared"
+
+
+def load_rows(path: Path, kinds: set[str], limit: int) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    seen: Counter[tuple[str, str]] = Counter()
+    with path.open(encoding="utf-8", newline="") as fh:
+        for rec in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            key = (rec["lang"], rec["kind"])
+            if rec["kind"] in kinds and (limit <= 0 or seen[key] < limit):
+                seen[key] += 1
+                rows.append((rec["lang"], rec["kind"], rec["text"]))
+    return rows
+
+
+def run_one(overrides: dict, rows: list[tuple[str, str, str]]) -> dict:
+    cfg = config.load(overrides={"language": overrides})
+    t0 = time.perf_counter()
+    language.detect("Warm-up text so that the detector and its models are loaded.", cfg)
+    load_s = time.perf_counter() - t0
+    preds: list[str] = []
+    t0 = time.perf_counter()
+    for _, _, text in rows:
+        preds.append(language.detect(text, cfg).lang)
+    elapsed = time.perf_counter() - t0
+    return {"preds": preds, "load_s": load_s, "elapsed": elapsed, "rate": len(rows) / elapsed}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, default=_shared_default())
+    ap.add_argument("--kinds", default="sentences,word-pairs")
+    ap.add_argument("--limit", type=int, default=0, help="items per language and kind (0 = all)")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "langid.md")
+    args = ap.parse_args(argv)
+    tsv = args.shared / "data" / "lingua-langid" / "langid_test.tsv"
+    if not tsv.is_file():
+        print(f"{tsv}: not found (pass --shared)", file=sys.stderr)
+        return 2
+    kinds = [k for k in args.kinds.split(",") if k]
+    rows = load_rows(tsv, set(kinds), args.limit)
+    langs = sorted({r[0] for r in rows})
+    results = {name: run_one(ov, rows) for name, ov in CONFIGS}
+    names = [n for n, _ in CONFIGS]
+
+    def acc(name: str, kind: str) -> dict[str, float]:
+        hit: Counter[str] = Counter()
+        tot: Counter[str] = Counter()
+        for (gold, k, _), pred in zip(rows, results[name]["preds"]):
+            if k == kind:
+                tot[gold] += 1
+                hit[gold] += pred == gold
+        return {lang: hit[lang] / tot[lang] for lang in tot}
+
+    out: list[str] = [
+        "# Language identification: langdetect vs lingua",
+        "",
+        f"Data: `{tsv.name}` (Lingua test data, Leipzig corpora), {len(langs)} languages, "
+        f"kinds {', '.join(kinds)}, {len(rows)} items; all backends on the same items in one run, "
+        "through `language.detect` with the shipped defaults (no hints).",
+        f"Machine: {os.cpu_count()} CPU cores. Command: `python bench/bench_langid.py"
+        + (f" --kinds {args.kinds}" if args.kinds != "sentences,word-pairs" else "")
+        + (f" --limit {args.limit}" if args.limit else "")
+        + "`.",
+        "",
+        "## Throughput",
+        "",
+        "| backend | items/s | relative to langdetect | first call (load) s |",
+        "|---|---:|---:|---:|",
+    ]
+    base = results["langdetect"]["rate"]
+    for n in names:
+        r = results[n]
+        out.append(f"| {n} | {r['rate']:.0f} | {r['rate'] / base:.2f}x | {r['load_s']:.2f} |")
+    for kind in kinds:
+        table = {n: acc(n, kind) for n in names}
+        out += ["", f"## Accuracy on {kind}", "", "| lang | " + " | ".join(names) + " |",
+                "|---|" + "---:|" * len(names)]
+        for lang in langs:
+            out.append(f"| {lang} | " + " | ".join(f"{table[n].get(lang, 0):.3f}" for n in names) + " |")
+        out.append("| **macro** | " + " | ".join(
+            f"**{sum(table[n].values()) / len(table[n]):.3f}**" for n in names) + " |")
+    sentence_kind = "sentences" if "sentences" in kinds else kinds[0]
+    out += ["", f"## Confusion inside the close groups ({sentence_kind}; rows gold, columns predicted)"]
+    for n in names:
+        conf: dict[str, Counter[str]] = defaultdict(Counter)
+        for (gold, k, _), pred in zip(rows, results[n]["preds"]):
+            if k == sentence_kind:
+                conf[gold][pred] += 1
+        for group in GROUPS:
+            cols = list(group) + ["other"]
+            out += ["", f"**{n}**, {'/'.join(group)}", "", "| gold \\ pred | " + " | ".join(cols) + " |",
+                    "|---|" + "---:|" * len(cols)]
+            for gold in group:
+                c = conf[gold]
+                other = sum(v for p, v in c.items() if p not in group)
+                out.append(f"| {gold} | " + " | ".join(str(c[p]) for p in group) + f" | {other} |")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(out) + "\n", encoding="utf-8")
+    print("\n".join(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,132 @@
+"""The ``csei`` command line: a thin layer over the library.
+
+Library errors a user can act on (:class:`CseiError`) become one clean line
+on stderr and exit code 2; nothing here holds pipeline logic.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import CseiError
+
+EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE = 0, 1, 2
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from . import config
+    from .scan import run_scan
+
+    overrides: dict = {}
+    if args.workers is not None:
+        overrides.setdefault("scan", {})["workers"] = args.workers
+    if args.no_classify:
+        overrides.setdefault("classify", {})["enabled"] = False
+    if args.lang_backend:
+        overrides.setdefault("language", {})["backend"] = args.lang_backend
+    cfg = config.load(args.config, overrides)
+    summary = run_scan(args.paths, args.out, cfg, progress=not args.quiet and sys.stderr.isatty() or args.progress)
+    if not args.quiet:
+        print(summary.render())
+    if args.strict and summary.failed:
+        return EXIT_FAILED_INPUTS
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from . import config
+    from .train import train_all, format_report
+
+    cfg = config.load(args.config)
+    report = train_all(args.annotations, args.models, cfg)
+    print(format_report(report))
+    return EXIT_OK
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from . import config
+    from .train import evaluate_all, format_report
+
+    cfg = config.load(args.config)
+    report = evaluate_all(args.annotations, args.models, cfg)
+    text = format_report(report)
+    print(text)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "eval.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), "utf-8")
+        (out / "eval.md").write_text(text, "utf-8")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .paths import annotations_dir, models_dir
+
+    p = argparse.ArgumentParser(
+        prog="csei",
+        description="Find Clusters of Social and Ecological Innovation (CSEI) in crawled web pages "
+                    "and PDF reports, in every EU language.",
+    )
+    p.add_argument("--version", action="version", version=f"csei-nlp {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    s = sub.add_parser("scan", help="read files, folders and WARCs; extract, tag and rank candidates",
+                       description="Scan inputs into OUTDIR: documents.jsonl, failures.jsonl, "
+                                   "candidates.csv/jsonl, report.html, run.json and csei.sqlite.")
+    s.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
+    s.add_argument("--out", required=True, metavar="OUTDIR", help="output folder (created if missing)")
+    s.add_argument("--workers", type=int, metavar="N", help="worker processes (default: config [scan] workers)")
+    s.add_argument("--config", metavar="FILE", help="TOML file overriding the shipped defaults")
+    s.add_argument("--strict", action="store_true", help="exit 1 if any input failed")
+    s.add_argument("--no-classify", action="store_true", help="skip embedding and classification")
+    s.add_argument("--lang-backend", choices=["langdetect", "lingua"], help="language identifier")
+    s.add_argument("--quiet", action="store_true", help="print nothing on success")
+    s.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    s.set_defaults(func=_cmd_scan)
+
+    t = sub.add_parser("train", help="rebuild the classifiers in models/ from annotations/",
+                       description="Train one calibrated multi-label model per family and the document "
+                                   "candidate model; report the metric change per label.")
+    t.add_argument("--annotations", default=str(annotations_dir()), metavar="DIR", help="annotations folder")
+    t.add_argument("--models", default=str(models_dir()), metavar="DIR", help="where models are written")
+    t.add_argument("--config", metavar="FILE", help="TOML config file")
+    t.set_defaults(func=_cmd_train)
+
+    e = sub.add_parser("eval", help="evaluate the models on the held-out test split",
+                       description="Per label, per family, per language (CEE separately), cross-lingual, "
+                                   "and the TF-IDF baseline side by side.")
+    e.add_argument("--annotations", default=str(annotations_dir()), metavar="DIR", help="annotations folder")
+    e.add_argument("--models", default=str(models_dir()), metavar="DIR", help="models folder")
+    e.add_argument("--config", metavar="FILE", help="TOML config file")
+    e.add_argument("--out", metavar="DIR", help="also write eval.json and eval.md here")
+    e.set_defaults(func=_cmd_eval)
+
+    for register in _PLUGINS:
+        register(sub)
+    return p
+
+
+# Other command groups (serve, users, discover ...) register themselves here.
+_PLUGINS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CseiError as exc:
+        print(f"csei: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("csei: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""An on-disk vector cache, so that no text is ever embedded twice.
+
+Embedding is the slow step (a few passages per second on a laptop CPU), and
+crawls overlap heavily between runs.  Vectors are keyed by the embedder id and
+the sha256 of the exact text the model sees (prefix included), and stored as
+float32 BLOBs in SQLite in WAL mode: several processes may read and append at
+once, a crash loses at most the last uncommitted batch, and nothing is held in
+memory beyond the batch being looked up.
+"""
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import ConfigError
+from .base import Embedder
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS vectors (
+    embedder TEXT NOT NULL,
+    key      TEXT NOT NULL,
+    dim      INTEGER NOT NULL,
+    vec      BLOB NOT NULL,
+    PRIMARY KEY (embedder, key)
+) WITHOUT ROWID
+"""
+_LOOKUP_BATCH = 500
+
+
+class CachedEmbedder(Embedder):
+    """Wraps an embedder; looks every text up in ``cache_dir/vectors.sqlite`` first.
+
+    ``hits`` and ``misses`` count texts served from the cache and texts sent to
+    the inner embedder.
+    """
+
+    def __init__(self, embedder: Embedder, cache_dir: str | Path) -> None:
+        super().__init__()
+        self.inner = embedder
+        self.id, self.dim, self.max_tokens = embedder.id, embedder.dim, embedder.max_tokens
+        self.passage_prefix, self.query_prefix = embedder.passage_prefix, embedder.query_prefix
+        self.path = Path(cache_dir) / "vectors.sqlite"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60.0, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(_SCHEMA)
+            self._db.commit()
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"cannot open the embedding cache at {self.path}: {exc}") from exc
+        self.hits = 0
+        self.misses = 0
+
+    def count_tokens(self, text: str, is_query: bool = False) -> int:
+        return self.inner.count_tokens(text, is_query)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:  # pragma: no cover - unused
+        return self.inner._encode(texts, is_query)
+
+    def key(self, text: str, is_query: bool = False) -> str:
+        prefix = self.query_prefix if is_query else self.passage_prefix
+        return hashlib.sha256((prefix + text).encode("utf-8")).hexdigest()
+
+    def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), _LOOKUP_BATCH):
+            part = unique[i : i + _LOOKUP_BATCH]
+            marks = ",".join("?" * len(part))
+            rows = self._db.execute(
+                f"SELECT key, dim, vec FROM vectors WHERE embedder = ? AND key IN ({marks})",
+                [self.id, *part],
+            )
+            for key, dim, blob in rows:
+                if dim == self.dim:
+                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def contains(self, texts: Sequence[str], is_query: bool = False) -> list[bool]:
+        keys = [self.key(t, is_query) for t in texts]
+        found = self._lookup(keys)
+        return [k in found for k in keys]
+
+    def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        keys = [self.key(t, is_query) for t in texts]
+        found = self._lookup(keys)
+        todo: dict[str, int] = {}  # first position of each missing key
+        for i, k in enumerate(keys):
+            if k in found:
+                out[i] = found[k]
+            elif k not in todo:
+                todo[k] = i
+        self.hits += len(texts) - sum(1 for k in keys if k not in found)
+        if todo:
+            positions = list(todo.values())
+            new = self.inner._embed([texts[i] for i in positions], is_query)
+            self.n_chunked = self.inner.n_chunked
+            self.misses += len(positions)
+            fresh = dict(zip(todo, new))
+            with self._db:
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO vectors (embedder, key, dim, vec) VALUES (?, ?, ?, ?)",
+                    [(self.id, k, self.dim, v.astype(np.float32).tobytes()) for k, v in fresh.items()],
+                )
+            for i, k in enumerate(keys):
+                if k in fresh:
+                    out[i] = fresh[k]
+        return out
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM vectors WHERE embedder = ?", [self.id]).fetchone()[0])
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,108 @@
+"""Everything a scan writes into its output folder, besides the SQLite store.
+
+documents.jsonl   one line per input unit (ok, skipped and failed), no full text
+failures.jsonl    one line per skipped or failed unit: source, status, reason, detail
+candidates.csv    ranked sites, one column per score component (spreadsheet-friendly)
+candidates.jsonl  the same with the full evidence
+report.html       a self-contained page for analysts (see report/html.py)
+run.json          the manifest: version, config, seeds, models, input hashes, counts, timings
+
+Files are written to a temporary name and renamed, so a reader never sees a
+half-written file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from ..store.sqlite import Store
+from ..taxonomy import FAMILIES
+from .html import render_report
+
+CSV_FIELDS_HEAD = ["rank", "site", "name", "score"]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _jsonl(rows: Iterable[dict[str, Any]]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows)
+
+
+def document_line(row: dict[str, Any]) -> dict[str, Any]:
+    """The documents.jsonl record for one store row."""
+    meta = row.get("meta") or {}
+    return {
+        "id": row["id"],
+        "source": {"path": row["source"], "offset": row["offset"]},
+        "url": row["url"], "site": row["site"], "media": row["media"],
+        "status": row["status"], "reason": row["reason"] or None,
+        "lang": row["lang"], "lang_scores": row["lang_scores"], "lang_mix": row["lang_mix"],
+        "title": row["title"], "date": row["date"], "canonical_url": row["canonical_url"],
+        "html_lang": row["html_lang"], "fetch_date": row["fetch_date"],
+        "n_chars": row["n_chars"], "n_passages": row["n_passages"],
+        "content_hash": row["content_hash"] or None, "dup_of": row["dup_of"],
+        "near_dup_group": row["near_dup_group"],
+        "labels": row["labels"], "tags": row["tags"],
+        "candidate_prob": meta.get("candidate_prob"),
+        "embedded": meta.get("embedded"),
+        "not_embedded_reason": meta.get("not_embedded_reason"),
+    }
+
+
+def candidate_csv_row(c: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {k: c[k] for k in CSV_FIELDS_HEAD}
+    row.update(c["components"])
+    row.update({"country": c["country"] or "", "cee": int(c["cee"]), "known": int(c["known"]),
+                "known_name": c.get("known_name") or "", "n_documents": c["n_documents"],
+                "languages": " ".join(c.get("languages", []))})
+    for fam in FAMILIES:
+        row[f"tags_{fam}"] = " ".join(c["tags"].get(fam, []))
+    top = _top_evidence(c)
+    row["top_evidence"] = top["text"][:300] if top else ""
+    row["top_evidence_url"] = (top.get("url") or top.get("source") or "") if top else ""
+    return row
+
+
+def _top_evidence(c: dict[str, Any]) -> dict[str, Any] | None:
+    best = None
+    for labels in c["evidence"].values():
+        for items in labels.values():
+            for e in items:
+                if best is None or e["prob"] > best["prob"]:
+                    best = e
+    return best
+
+
+def candidates_csv(cands: list[dict[str, Any]]) -> str:
+    from ..rank import COMPONENTS
+
+    fields = (CSV_FIELDS_HEAD + list(COMPONENTS) + ["country", "cee", "known", "known_name",
+              "n_documents", "languages"] + [f"tags_{f}" for f in FAMILIES]
+              + ["top_evidence", "top_evidence_url"])
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    for c in cands:
+        w.writerow(candidate_csv_row(c))
+    return buf.getvalue()
+
+
+def write_outputs(store: Store, out: Path, manifest: dict[str, Any], cands: list[dict[str, Any]]) -> None:
+    docs = [document_line(r) for r in store.document_rows(status=None)]
+    _atomic_write(out / "documents.jsonl", _jsonl(docs))
+    fails = [{"source": f["source"], "status": f["status"], "reason": f["reason"], "detail": f["detail"]}
+             for f in store.failures()]
+    _atomic_write(out / "failures.jsonl", _jsonl(fails))
+    _atomic_write(out / "candidates.csv", candidates_csv(cands))
+    _atomic_write(out / "candidates.jsonl", _jsonl(cands))
+    _atomic_write(out / "report.html", render_report(cands, manifest))
+    _atomic_write(out / "run.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
