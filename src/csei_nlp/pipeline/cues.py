@@ -335,13 +335,18 @@ def _chunks(text: str, size: int = MAX_CHUNK_CHARS):
         start = end
 
 
+# Helix actor words and legal forms compete for the same words ("social enterprise" is a
+# legal form, not the business helix because of "enterprise").
+_OVERLAP_DOMAIN = {"legal_form": "helix"}
+
+
 def _resolve_overlaps(spans: list[Span]) -> list[Span]:
     """Within one group keep the longest of overlapping matches ("spółdzielnia socjalna"
     beats "spółdzielnia"); different groups may overlap."""
     out: list[Span] = []
     by_group: dict[str, list[Span]] = {}
     for sp in spans:
-        by_group.setdefault(sp.family, []).append(sp)
+        by_group.setdefault(_OVERLAP_DOMAIN.get(sp.family, sp.family), []).append(sp)
     for group_spans in by_group.values():
         taken: list[tuple[int, int]] = []
         uniq = {(s.start, s.end, s.label): s for s in group_spans}

@@ -1,0 +1,75 @@
+"""Which organisation (web site) a document belongs to.
+
+Profiles are built per site, so pages of ``www.klaster.lomza.pl`` and
+``klaster.lomza.pl`` must share a key, while ``a.blogspot.com`` and
+``b.blogspot.com`` must not. We use the registrable domain from the Public
+Suffix List bundled with tldextract - offline: the list is never fetched at run
+time, so results do not change from one run to the next.
+"""
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from pathlib import PurePath
+from urllib.parse import urlsplit
+
+
+@lru_cache(maxsize=1)
+def _extractor():  # type: ignore[no-untyped-def]
+    import tldextract
+
+    # No suffix-list URLs and no cache dir: use the snapshot shipped in the package,
+    # never the network, never ~/.cache. Private suffixes (blogspot.com, github.io)
+    # separate the sites hosted under them.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True,
+                                 include_psl_private_domains=True)
+
+
+def _host(url: str) -> str | None:
+    url = url.strip()
+    if not url:
+        return None
+    if "://" not in url and not url.startswith("//"):
+        url = "//" + url  # "example.org/page" as written in some exports
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    host = host.strip(".").lower()
+    try:
+        host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        pass
+    return host or None
+
+
+def domain_of(url: str | None) -> str | None:
+    """The registrable domain of ``url`` (``www.`` dropped, lower case), or None."""
+    if not url:
+        return None
+    host = _host(url)
+    if host is None:
+        return None
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host  # an IP address is its own site
+    except ValueError:
+        pass
+    ext = _extractor()(host)
+    if ext.domain and ext.suffix:
+        return f"{ext.domain}.{ext.suffix}"
+    # localhost, intranet names, unknown suffixes: keep the host itself.
+    return host[4:] if host.startswith("www.") else host
+
+
+def site_key(url: str | None, canonical_url: str | None, source_path: str) -> str:
+    """Registrable domain of ``url``, else of ``canonical_url``, else ``dir:<parent folder>``."""
+    for candidate in (url, canonical_url):
+        d = domain_of(candidate)
+        if d:
+            return d
+    parent = PurePath(source_path.split("@", 1)[0] if "@" in source_path and not PurePath(source_path).exists()
+                      else source_path).parent.name
+    return f"dir:{parent or '.'}"

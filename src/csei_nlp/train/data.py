@@ -1,0 +1,329 @@
+"""Training data: annotated passages and labelled dev pages, validated on load.
+
+Two sources, used at two levels:
+
+* ``annotations/passages/*.jsonl`` - passages with passage-level labels per
+  family and a document label (``is_csei``, ``kind``).  They train and test the
+  passage models (innovation, helix, criteria) and, grouped by ``doc_id``,
+  are documents for the candidate model.
+* ``annotations/pages/`` - whole HTML pages with page-level labels
+  (``labels.jsonl``).  Page labels say what a page shows somewhere, not which
+  passage shows it, so they are never copied onto the page's passages: pages
+  are used only as documents (candidate model, and page-level evaluation of
+  the passage models where ``tags_are_targets`` is true).
+
+Every malformed record raises :class:`AnnotationError` naming file and line.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import CseiError
+from ..taxonomy import CEE_COUNTRIES, FAMILIES, LANGUAGE_COUNTRIES
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "dev", "test")
+# The dev pages call the innovation family "dimensions".
+PAGE_FAMILY_KEYS = {"innovation": "dimensions", "helix": "helix", "criteria": "criteria"}
+
+
+class AnnotationError(CseiError):
+    """An annotation file is malformed; the message names the file and line."""
+
+
+def is_cee_lang(lang: str) -> bool:
+    countries = LANGUAGE_COUNTRIES.get(lang, [])
+    return bool(countries) and countries[0] in CEE_COUNTRIES
+
+
+@dataclass(slots=True)
+class PassageRecord:
+    id: str
+    doc_id: str
+    text: str
+    lang: str
+    source: str
+    labels: dict[str, list[str]]
+    is_csei: int
+    kind: str
+    annotator: str = ""
+    split: str | None = None
+    where: str = ""  # file:line, for messages
+
+
+@dataclass(slots=True)
+class DocRecord:
+    """A document for the candidate model.
+
+    ``group`` keeps related documents in one split (the site for dev pages, so
+    both pages of one organisation stay together).  ``passages`` are the texts
+    (annotated passages, or a page's extracted text segmented).  ``targets`` are
+    page-level family labels when they are valid targets, else None.
+    """
+
+    doc_id: str
+    group: str
+    lang: str
+    is_csei: int
+    kind: str
+    origin: str  # "passages" | "page"
+    passages: list[str] = field(default_factory=list)
+    targets: dict[str, list[str]] | None = None
+    split_hint: str | None = None
+    html_path: Path | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Dataset:
+    passages: list[PassageRecord]
+    docs: list[DocRecord]
+    data_hash: str
+    files: list[str]
+
+
+def _fail(where: str, msg: str) -> AnnotationError:
+    return AnnotationError(f"{where}: {msg}")
+
+
+def _check_labels(where: str, labels: Any, key_map: dict[str, str] | None = None) -> dict[str, list[str]]:
+    if not isinstance(labels, dict):
+        raise _fail(where, f"'labels' must be an object with keys {', '.join(FAMILIES)}")
+    out: dict[str, list[str]] = {}
+    for fam, known in FAMILIES.items():
+        key = key_map[fam] if key_map else fam
+        vals = labels.get(key, [])
+        if not isinstance(vals, list) or not all(isinstance(v, str) for v in vals):
+            raise _fail(where, f"labels '{key}' must be a list of label ids")
+        bad = [v for v in vals if v not in known]
+        if bad:
+            raise _fail(where, f"unknown {fam} label(s) {bad}; known: {', '.join(known)}")
+        out[fam] = sorted(set(vals))
+    return out
+
+
+def _read_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    rows = []
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AnnotationError(f"{path}: cannot read: {exc}") from None
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise _fail(where, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(obj, dict):
+            raise _fail(where, "each line must be a JSON object")
+        rows.append((where, obj))
+    return rows
+
+
+def _req_str(where: str, obj: dict[str, Any], key: str) -> str:
+    v = obj.get(key)
+    if not isinstance(v, str) or not v.strip():
+        raise _fail(where, f"missing or empty '{key}' (a non-empty string)")
+    return v
+
+
+def _parse_passage(where: str, obj: dict[str, Any]) -> PassageRecord:
+    dl = obj.get("doc_label")
+    if not isinstance(dl, dict) or dl.get("is_csei") not in (0, 1, True, False):
+        raise _fail(where, "'doc_label' must be an object with is_csei 0 or 1")
+    split = obj.get("split")
+    if split is not None and split not in SPLITS:
+        raise _fail(where, f"'split' must be null or one of {', '.join(SPLITS)}, got {split!r}")
+    return PassageRecord(
+        id=_req_str(where, obj, "id"),
+        doc_id=_req_str(where, obj, "doc_id"),
+        text=_req_str(where, obj, "text"),
+        lang=_req_str(where, obj, "lang"),
+        source=str(obj.get("source") or ""),
+        labels=_check_labels(where, obj.get("labels")),
+        is_csei=int(dl["is_csei"]),
+        kind=str(dl.get("kind") or ""),
+        annotator=str(obj.get("annotator") or ""),
+        split=split,
+        where=where,
+    )
+
+
+def load_passages(passages_dir: Path) -> list[PassageRecord]:
+    """All ``*.jsonl`` in ``passages_dir``; ids must be unique across files."""
+    out: list[PassageRecord] = []
+    seen: dict[str, str] = {}
+    doc_label: dict[str, tuple[int, str, str]] = {}
+    for path in sorted(Path(passages_dir).glob("*.jsonl")):
+        for where, obj in _read_jsonl(path):
+            rec = _parse_passage(where, obj)
+            if rec.id in seen:
+                raise _fail(where, f"duplicate passage id {rec.id!r} (first at {seen[rec.id]})")
+            seen[rec.id] = where
+            prev = doc_label.get(rec.doc_id)
+            if prev and prev[0] != rec.is_csei:
+                raise _fail(where, f"doc {rec.doc_id!r} has is_csei={rec.is_csei} here but "
+                                   f"{prev[0]} at {prev[2]}")
+            doc_label.setdefault(rec.doc_id, (rec.is_csei, rec.kind, where))
+            out.append(rec)
+    return out
+
+
+def load_pages(pages_dir: Path) -> list[DocRecord]:
+    """The labelled pages in ``pages_dir/labels.jsonl`` (HTML is read later)."""
+    labels = Path(pages_dir) / "labels.jsonl"
+    if not labels.is_file():
+        return []
+    docs = []
+    for where, obj in _read_jsonl(labels):
+        pid = _req_str(where, obj, "id")
+        file = Path(_req_str(where, obj, "file")).name
+        html = Path(pages_dir) / file
+        if not html.is_file():
+            raise _fail(where, f"page file {html} does not exist")
+        if obj.get("is_csei") not in (0, 1, True, False):
+            raise _fail(where, "'is_csei' must be 0 or 1")
+        targets = _check_labels(where, obj, PAGE_FAMILY_KEYS) if obj.get("tags_are_targets") else None
+        docs.append(DocRecord(
+            doc_id=f"page:{pid}",
+            group=f"site:{obj.get('site') or pid}",
+            lang=_req_str(where, obj, "lang"),
+            is_csei=int(obj["is_csei"]),
+            kind=str(obj.get("kind") or ""),
+            origin="page",
+            targets=targets,
+            html_path=html,
+            meta={"url": obj.get("url"), "encoding": obj.get("encoding"), "where": where},
+        ))
+    return docs
+
+
+# --- page text ----------------------------------------------------------------
+
+_BLANK = re.compile(r"\n\s*\n|\n")
+
+
+def page_text(html_bytes: bytes, url: str | None, cfg: dict[str, Any]) -> str:
+    """Main text of a page, with the pipeline's own decoder and extractor when present."""
+    try:
+        from ..pipeline.read.html import decode_html
+
+        html, _ = decode_html(html_bytes, None)
+    except ImportError:
+        html = html_bytes.decode("utf-8", errors="replace")
+    try:
+        from ..pipeline.extract.html import extract_html
+
+        return extract_html(html, url, cfg).text
+    except ImportError:
+        import trafilatura
+
+        return trafilatura.extract(html, url=url, favor_precision=True, include_comments=False) or ""
+
+
+def segment_text(text: str, lang: str, cfg: dict[str, Any]) -> list[str]:
+    """Passages of a text, with the pipeline's segmenter when present."""
+    try:
+        from ..pipeline.segment import segment
+
+        return [p.text for p in segment(text, lang, cfg) if p.text.strip()]
+    except ImportError:
+        pass
+    # Fallback: paragraphs packed up to the configured token budget (whitespace tokens).
+    limit = int(cfg["segment"]["max_tokens"])
+    out, cur, n = [], [], 0
+    for para in (p.strip() for p in _BLANK.split(text)):
+        if not para:
+            continue
+        k = len(para.split())
+        if cur and n + k > limit:
+            out.append(" ".join(cur))
+            cur, n = [], 0
+        cur.append(para)
+        n += k
+    if cur:
+        out.append(" ".join(cur))
+    return out
+
+
+def fill_page_passages(docs: list[DocRecord], cfg: dict[str, Any]) -> None:
+    """Extract and segment each page; a page that fails keeps no passages (logged)."""
+    for d in docs:
+        if d.origin != "page" or d.passages or d.html_path is None:
+            continue
+        try:
+            text = page_text(d.html_path.read_bytes(), d.meta.get("url"), cfg)
+        except Exception as exc:  # an extraction bug must not stop training
+            log.warning("%s: text extraction failed (%s); the page is left out", d.html_path, exc)
+            text = ""
+        d.passages = segment_text(text, d.lang, cfg) if text else []
+        if not d.passages:
+            log.warning("%s: no text extracted; the page is left out", d.html_path)
+
+
+# --- dataset ------------------------------------------------------------------
+
+def passage_docs(passages: list[PassageRecord]) -> list[DocRecord]:
+    by_doc: dict[str, list[PassageRecord]] = {}
+    for p in passages:
+        by_doc.setdefault(p.doc_id, []).append(p)
+    docs = []
+    for doc_id, ps in by_doc.items():
+        hints = {p.split for p in ps if p.split}
+        if len(hints) > 1:
+            raise _fail(ps[0].where, f"doc {doc_id!r} has passages in several splits: {sorted(hints)}")
+        docs.append(DocRecord(
+            doc_id=doc_id, group=f"doc:{doc_id}", lang=ps[0].lang, is_csei=ps[0].is_csei,
+            kind=ps[0].kind, origin="passages", passages=[p.text for p in ps],
+            split_hint=hints.pop() if hints else None,
+        ))
+    return docs
+
+
+def data_hash(passages: list[PassageRecord], pages: list[DocRecord]) -> str:
+    """sha256 over the sorted records (passages as annotated; pages as label + html digest)."""
+    h = hashlib.sha256()
+    rows = [json.dumps({"id": p.id, "doc_id": p.doc_id, "text": p.text, "lang": p.lang,
+                        "labels": p.labels, "is_csei": p.is_csei, "kind": p.kind, "split": p.split},
+                       sort_keys=True, ensure_ascii=False) for p in passages]
+    for d in pages:
+        digest = hashlib.sha256(d.html_path.read_bytes()).hexdigest() if d.html_path else ""
+        rows.append(json.dumps({"id": d.doc_id, "group": d.group, "lang": d.lang, "is_csei": d.is_csei,
+                                "kind": d.kind, "targets": d.targets, "html": digest},
+                               sort_keys=True, ensure_ascii=False))
+    for r in sorted(rows):
+        h.update(r.encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+def load_dataset(annotations_dir: str | Path, cfg: dict[str, Any] | None = None,
+                 with_pages: bool = True) -> Dataset:
+    """Passages from ``<dir>/passages/*.jsonl`` and pages from ``<dir>/pages/``.
+
+    Page texts are extracted only when ``cfg`` is given (it is needed for the
+    extractor and segmenter settings).
+    """
+    root = Path(annotations_dir)
+    if not root.is_dir():
+        raise AnnotationError(f"{root}: annotations folder not found")
+    passages = load_passages(root / "passages")
+    pages = load_pages(root / "pages") if with_pages else []
+    if not passages:
+        raise AnnotationError(f"{root / 'passages'}: no annotated passages (*.jsonl) found")
+    if cfg is not None:
+        fill_page_passages(pages, cfg)
+    files = sorted(str(p.relative_to(root)) for p in (root / "passages").glob("*.jsonl"))
+    if pages:
+        files.append("pages/labels.jsonl")
+    docs = passage_docs(passages) + pages
+    return Dataset(passages=passages, docs=docs, data_hash=data_hash(passages, pages), files=files)
