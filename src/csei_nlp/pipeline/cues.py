@@ -16,7 +16,8 @@ diacritic-folded form of each token, so "spoldzielnia" also matches
 "spółdzielnia".  Two markers keep inflecting languages matchable and precise:
 
 * ``token*``  the token matches any word that *starts* with ``token`` (folded);
-  the stem must be at least ``MIN_STEM`` characters.  "szövetkezet*" matches
+  the stem must be at least ``MIN_STEM`` characters (``MIN_STEM_PHRASE`` inside a
+  multi-word term).  "szövetkezet*" matches
   "szövetkezetek", "szövetkezetünk", never "szöveg".
 * ``=TERM``   the whole term is matched case-sensitively and without folding;
   for acronyms that collide with ordinary words ("=LAG", "=MAS", "=eG").
@@ -43,7 +44,9 @@ import numpy as np
 from ..taxonomy import CUE_LANGUAGES, FAMILIES
 from ..types import Span
 
-MIN_STEM = 4
+MIN_STEM = 4  # shortest stem of a one-word term
+MIN_STEM_PHRASE = 3  # in a multi-word term the other words keep a short stem precise ("rad* nadzorcz*")
+_EXTRA_INFIX = r"[-–—‐‑/'’‘ʼ]"  # split off inside words, in texts and in terms alike
 MAX_CHUNK_CHARS = 200_000  # texts are tokenized in pieces of at most this size
 
 # Cue groups and the labels inside each.  "helix" uses the taxonomy's helix labels.
@@ -146,12 +149,15 @@ def _validate_term(lang: str, group: str, label: str, term: object) -> Term:
     t = Term(group, label, term.strip(), lang)
     if t.case_sensitive and t.stemmed:
         raise ValueError(f"{where}: '{term}' mixes '=' (case-sensitive) and '*' (stem)")
-    for tok in t.surface.split():
+    words = t.surface.split()
+    min_len = MIN_STEM if len(words) == 1 else MIN_STEM_PHRASE
+    for tok in words:
         if tok.endswith("*"):
-            stem = fold(tok[:-1])
-            if len(stem) < MIN_STEM or not stem.isalnum():
+            # the stem is the last sub-token: "co-operative*" stems "operative"
+            stem = fold(re.split(_EXTRA_INFIX, tok[:-1])[-1])
+            if len(stem) < min_len or not stem.isalnum():
                 raise ValueError(
-                    f"{where}: stem '{tok}' in '{term}' is shorter than {MIN_STEM} letters "
+                    f"{where}: stem '{tok}' in '{term}' is shorter than {min_len} letters "
                     "or contains punctuation; it would match too many words"
                 )
     return t
@@ -203,8 +209,6 @@ def resolve_languages(lang: str | None) -> tuple[str, ...]:
 
 
 # --- matcher ----------------------------------------------------------------------
-
-_EXTRA_INFIX = r"[-–—‐‑/'’‘ʼ]"
 
 
 def _tokenizer(lang: str):
@@ -284,7 +288,7 @@ class _Matcher:
         n = len(norms)
         for i, first in enumerate(norms):
             cands = list(self.exact_first.get(first, ()))
-            for length in range(MIN_STEM, min(len(first), self.max_stem) + 1):
+            for length in range(MIN_STEM_PHRASE, min(len(first), self.max_stem) + 1):
                 cands.extend(self.prefix_first.get(first[:length], ()))
             for pat, meta in cands:
                 if i + len(pat) > n:

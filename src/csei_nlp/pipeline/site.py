@@ -9,9 +9,13 @@ time, so results do not change from one run to the next.
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import PurePath
 from urllib.parse import urlsplit
+
+_HOST_RE = re.compile(r"^[a-z0-9_\-]+(\.[a-z0-9_\-]+)*$")
+_SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.\-]*:(?!\d)", re.I)
 
 
 @lru_cache(maxsize=1)
@@ -30,19 +34,29 @@ def _host(url: str) -> str | None:
     if not url:
         return None
     if "://" not in url and not url.startswith("//"):
+        if _SCHEME_RE.match(url):
+            return None  # mailto:, javascript:, tel: ...
         url = "//" + url  # "example.org/page" as written in some exports
     try:
-        host = urlsplit(url).hostname
+        parts = urlsplit(url)
+        host = parts.hostname
     except ValueError:
+        return None
+    if parts.scheme and parts.scheme.lower() not in ("http", "https"):
         return None
     if not host:
         return None
     host = host.strip(".").lower()
     try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    try:
         host = host.encode("idna").decode("ascii") if not host.isascii() else host
     except UnicodeError:
-        pass
-    return host or None
+        return None
+    return host if _HOST_RE.match(host) else None
 
 
 def domain_of(url: str | None) -> str | None:
@@ -52,8 +66,13 @@ def domain_of(url: str | None) -> str | None:
     host = _host(url)
     if host is None:
         return None
+    return _domain_of_host(host)
+
+
+@lru_cache(maxsize=65536)
+def _domain_of_host(host: str) -> str:
     try:
-        ipaddress.ip_address(host.strip("[]"))
+        ipaddress.ip_address(host)
         return host  # an IP address is its own site
     except ValueError:
         pass
@@ -70,6 +89,5 @@ def site_key(url: str | None, canonical_url: str | None, source_path: str) -> st
         d = domain_of(candidate)
         if d:
             return d
-    parent = PurePath(source_path.split("@", 1)[0] if "@" in source_path and not PurePath(source_path).exists()
-                      else source_path).parent.name
+    parent = PurePath(source_path).parent.name
     return f"dir:{parent or '.'}"

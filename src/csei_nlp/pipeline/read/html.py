@@ -64,6 +64,10 @@ _BOMS = (
 _COMMENT_RE = re.compile(rb"<!--.*?-->", re.S)
 _META_RE = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I | re.S)
 _HEAD_END_RE = re.compile(rb"</head\s*>|<body[\s>]", re.I)
+_MOJIBAKE_HINT_RE = re.compile(
+    "[\u00c2-\u00c5\u00ce\u00cf\u00d0\u00d1\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178"
+    "\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
 _META_SCAN_BYTES = 64 * 1024
 _DETECT_BYTES = 256 * 1024
 
@@ -136,6 +140,9 @@ def _detect(data: bytes) -> str | None:
 
 def _repair_mojibake(text: str) -> tuple[str, bool]:
     """Undo UTF-8-read-as-Latin-1 damage, but only when ftfy is sure it helps."""
+    # Cheap gate: UTF-8 lead bytes seen as Latin-1/cp1252 letters followed by a continuation.
+    if len(_MOJIBAKE_HINT_RE.findall(text, 0, 200_000)) < 3:
+        return text, False
     import ftfy
     from ftfy.badness import badness
 

@@ -1,0 +1,254 @@
+"""Passage and document classifiers: vectors + cue features -> label probabilities.
+
+The trained models live in ``models/`` as skops files with a JSON model card
+each (``<name>.skops`` + ``<name>.card.json``).  This module loads them, checks
+that they fit the running configuration (same embedder id and dimension, same
+cue feature list, same scikit-learn minor version) and applies them.  It never
+trains; ``csei_nlp.train`` does.
+
+* one model per family (innovation, helix, criteria): passage features
+  ``[embedding, cue features]`` -> ``(n, n_labels)`` calibrated probabilities;
+  a label is tagged when its probability reaches the threshold chosen on the
+  dev split (card ``thresholds``);
+* ``candidate``: document features (:func:`document_features`) -> P(is_csei).
+
+skops files are loaded with an explicit list of trusted types; a file that
+needs anything else is refused rather than executed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from ..taxonomy import FAMILIES
+
+CARD_SUFFIX = ".card.json"
+MODEL_SUFFIX = ".skops"
+CANDIDATE = "candidate"
+FORMAT_VERSION = 1
+
+# Everything a csei model file may contain; skops refuses any other type.
+TRUSTED_TYPES: list[str] = [
+    "numpy.dtype",
+    "numpy.ndarray",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.random.mtrand.RandomState",
+    "builtins.dict",
+    "builtins.list",
+    "builtins.tuple",
+    "builtins.str",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.dummy.DummyClassifier",
+    "sklearn.frozen._frozen.FrozenEstimator",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.feature_extraction.text.TfidfVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+]
+
+
+def default_models_dir() -> Path:
+    """The project's ``models/`` folder (``$CSEI_HOME/models`` or the repository root's)."""
+    from ..paths import models_dir
+
+    return models_dir("")
+
+
+def resolve_models_dir(configured: str | Path = "") -> Path:
+    if configured:
+        return Path(configured).expanduser()
+    return default_models_dir()
+
+
+def positive_proba(est: Any, X: np.ndarray) -> np.ndarray:
+    """P(label) from a binary estimator, whatever order its classes are in."""
+    classes = list(est.classes_)
+    if 1 not in classes:
+        return np.zeros(X.shape[0], dtype=np.float64)
+    return est.predict_proba(X)[:, classes.index(1)]
+
+
+def passage_matrix(vectors: np.ndarray, cue_feats: np.ndarray | None) -> np.ndarray:
+    v = np.asarray(vectors, dtype=np.float32)
+    if v.ndim != 2:
+        raise ValueError(f"vectors must be a 2-d array (n, dim), got shape {v.shape}")
+    if cue_feats is None:
+        return v
+    c = np.asarray(cue_feats, dtype=np.float32)
+    if c.ndim == 1 and len(v) == 1:
+        c = c[None, :]
+    if c.shape[0] != v.shape[0]:
+        raise ValueError(f"{v.shape[0]} vectors but {c.shape[0]} rows of cue features")
+    return np.hstack([v, c])
+
+
+def document_features(vectors: np.ndarray, passage_probs: dict[str, np.ndarray],
+                      doc_cues: np.ndarray | None, families: Sequence[str] = tuple(FAMILIES)) -> np.ndarray:
+    """One document's feature vector for the candidate model.
+
+    ``vectors`` (m, dim) and ``passage_probs[family]`` (m, n_labels) are per
+    passage; ``doc_cues`` is ``cues.cue_features`` over all of the document's
+    spans (log1p of summed counts).  The vector is: per family the mean and the
+    max of each label's probability, the mean embedding, the cue features and
+    log1p(number of passages).  A document without passages gets zeros.
+    """
+    v = np.asarray(vectors, dtype=np.float32)
+    parts: list[np.ndarray] = []
+    for fam in families:
+        p = np.asarray(passage_probs[fam], dtype=np.float32)
+        if len(p):
+            parts += [p.mean(axis=0), p.max(axis=0)]
+        else:
+            parts += [np.zeros(p.shape[1] if p.ndim == 2 else 0, np.float32)] * 2
+    mean_vec = v.mean(axis=0) if len(v) else np.zeros(v.shape[1], np.float32)
+    parts.append(mean_vec)
+    if doc_cues is not None:
+        parts.append(np.asarray(doc_cues, dtype=np.float32).ravel())
+    parts.append(np.array([np.log1p(len(v))], dtype=np.float32))
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def load_model(models_dir: Path, name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(model object, card) for ``name``; ModelError when missing or unsafe."""
+    import sklearn
+    import skops.io as sio
+
+    path, card_path = models_dir / f"{name}{MODEL_SUFFIX}", models_dir / f"{name}{CARD_SUFFIX}"
+    if not path.is_file() or not card_path.is_file():
+        raise ModelError(f"model '{name}' not found in {models_dir} (need {path.name} and "
+                         f"{card_path.name}); run `csei train` to build the models")
+    try:
+        card = json.loads(card_path.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{card_path}: unreadable model card ({exc}); run `csei train`") from None
+    trained = str(card.get("versions", {}).get("sklearn", "?"))
+    if _minor(trained) != _minor(sklearn.__version__):
+        raise ModelError(
+            f"{path} was trained with scikit-learn {trained}, this is {sklearn.__version__}; "
+            f"retrain with `csei train` or install scikit-learn=={trained}"
+        )
+    try:
+        obj = sio.load(path, trusted=TRUSTED_TYPES)
+    except Exception as exc:  # skops raises UntrustedTypesFoundException, or a format error
+        raise ModelError(f"cannot load {path}: {exc}; retrain with `csei train`") from None
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT_VERSION:
+        raise ModelError(f"{path} is not a csei model of format {FORMAT_VERSION}; retrain with `csei train`")
+    return obj, card
+
+
+class Tagger:
+    """The trained family models and the candidate model, checked against the embedder.
+
+    Attributes:
+        labels: {family: [label ids]} in column order of the probability arrays.
+        thresholds: {family: np.ndarray of per-label thresholds}.
+        candidate_threshold: P(is_csei) cut chosen on the dev split.
+        embedder_id, embedder_dim, cue_feature_names: what the models expect.
+        version: a short hash of the model files.
+    """
+
+    def __init__(self, models_dir: str | Path = "", embedder_id: str | None = None,
+                 embedder_dim: int | None = None, families: Sequence[str] = tuple(FAMILIES)) -> None:
+        self.models_dir = resolve_models_dir(models_dir)
+        if not self.models_dir.is_dir():
+            raise ModelError(f"models folder {self.models_dir} does not exist; run `csei train` "
+                             "or set [classify] models_dir")
+        self._models: dict[str, dict[str, Any]] = {}
+        self.cards: dict[str, dict[str, Any]] = {}
+        for name in [*families, CANDIDATE]:
+            self._models[name], self.cards[name] = load_model(self.models_dir, name)
+        self.families = list(families)
+        first = self.cards[self.families[0]]
+        self.embedder_id = str(first["embedder"]["id"])
+        self.embedder_dim = int(first["embedder"]["dim"])
+        self.cue_feature_names = list(first.get("cue_features", []))
+        for name, card in self.cards.items():
+            if card["embedder"]["id"] != self.embedder_id or card.get("cue_features", []) != self.cue_feature_names:
+                raise ModelError(f"{self.models_dir}: model '{name}' was trained with other features than "
+                                 f"'{self.families[0]}'; retrain all models with `csei train`")
+        if embedder_id is not None and embedder_id != self.embedder_id:
+            raise ModelError(
+                f"the models in {self.models_dir} were trained on vectors from {self.embedder_id!r}, "
+                f"but the configured embedder is {embedder_id!r}; retrain with `csei train` or set "
+                f"[embed] backend/model to match {self.embedder_id!r}"
+            )
+        if embedder_dim is not None and embedder_dim != self.embedder_dim:
+            raise ModelError(
+                f"the models in {self.models_dir} expect {self.embedder_dim}-d vectors, the embedder gives "
+                f"{embedder_dim}-d; retrain with `csei train` or set [embed] model to {self.embedder_id!r}"
+            )
+        self.labels = {f: list(self.cards[f]["labels"]) for f in self.families}
+        self.thresholds = {f: np.asarray(self.cards[f]["thresholds"], dtype=np.float64) for f in self.families}
+        self.candidate_threshold = float(self.cards[CANDIDATE]["thresholds"][0])
+        h = hashlib.sha256()
+        for name in sorted(self._models):
+            for suffix in (MODEL_SUFFIX, CARD_SUFFIX):
+                h.update((self.models_dir / f"{name}{suffix}").read_bytes())
+        self.version = h.hexdigest()[:12]
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any]) -> "Tagger":
+        """Load from ``[classify] models_dir`` and check against ``[embed]`` (no model is loaded)."""
+        from .embed.base import embedder_id
+
+        return cls(cfg["classify"].get("models_dir", ""), embedder_id=embedder_id(cfg))
+
+    def _check_width(self, X: np.ndarray, expected: int, what: str) -> None:
+        if X.shape[1] != expected:
+            raise ModelError(f"{what}: got {X.shape[1]} features, the models expect {expected} "
+                             f"({self.embedder_id}, {len(self.cue_feature_names)} cue features); "
+                             "retrain with `csei train`")
+
+    def predict_passages(self, texts: Sequence[str] | None, vectors: np.ndarray,
+                         cue_feats: np.ndarray | None) -> dict[str, np.ndarray]:
+        """{family: (n, n_labels) probabilities}; ``texts`` is only checked for length."""
+        cues = cue_feats if self.cue_feature_names else None
+        X = passage_matrix(vectors, cues)
+        if texts is not None and len(texts) != X.shape[0]:
+            raise ValueError(f"{len(texts)} texts but {X.shape[0]} vectors")
+        self._check_width(X, self.embedder_dim + len(self.cue_feature_names), "passages")
+        return {f: predict_proba_matrix(self._models[f], X) for f in self.families}
+
+    def tags(self, probs: dict[str, np.ndarray]) -> dict[str, list[list[str]]]:
+        """Per family, per row: the labels whose probability reaches their threshold."""
+        out: dict[str, list[list[str]]] = {}
+        for fam, p in probs.items():
+            on = np.asarray(p) >= self.thresholds[fam][None, :]
+            out[fam] = [[lab for lab, yes in zip(self.labels[fam], row) if yes] for row in on]
+        return out
+
+    def document_features(self, vectors: np.ndarray, passage_probs: dict[str, np.ndarray],
+                          doc_cues: np.ndarray | None) -> np.ndarray:
+        return document_features(vectors, passage_probs, doc_cues if self.cue_feature_names else None,
+                                 self.families)
+
+    def predict_documents(self, doc_features: np.ndarray) -> np.ndarray:
+        """P(is_csei) per document, shape (n,)."""
+        X = np.atleast_2d(np.asarray(doc_features, dtype=np.float32))
+        self._check_width(X, int(self.cards[CANDIDATE]["n_features"]), "documents")
+        return predict_proba_matrix(self._models[CANDIDATE], X)[:, 0]
+
+    def describe(self) -> dict[str, Any]:
+        return {"models_dir": str(self.models_dir), "version": self.version,
+                "embedder": self.embedder_id, "dim": self.embedder_dim,
+                "created": self.cards[CANDIDATE].get("created")}
+
+
+def predict_proba_matrix(model: dict[str, Any], X: np.ndarray) -> np.ndarray:
+    """(n, n_labels) probabilities from a persisted model dict (scaler + one estimator per label)."""
+    Z = model["scaler"].transform(X) if model.get("scaler") is not None else X
+    cols = [positive_proba(est, Z) for est in model["estimators"]]
+    return np.clip(np.column_stack(cols), 0.0, 1.0) if cols else np.zeros((len(X), 0))

@@ -1,0 +1,413 @@
+"""Train all models and evaluate them on the held-out test split.
+
+``train_all`` is ``csei train``: load and validate the annotations, split by
+document, embed (cached), fit the three family models and the candidate
+model, save them with model cards, and evaluate (test split, per language,
+CEE separately, cross-lingual, TF-IDF baseline side by side).  It writes
+``models/EVAL.md``.  ``evaluate_all`` is ``csei eval``: it loads the saved
+models and scores the current test split without retraining.
+
+Numbers are what they are: with a few hundred passages, per-language figures
+rest on a handful of examples each and the report prints their counts.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from ..pipeline.classify import CANDIDATE, Tagger, document_features, predict_proba_matrix, resolve_models_dir
+from ..pipeline.embed.base import embedder_id as cfg_embedder_id
+from ..taxonomy import FAMILIES
+from . import baseline
+from .data import Dataset, DocRecord, is_cee_lang, load_dataset
+from .features import (cue_feature_names, doc_inputs, label_matrix, make_embedder, passage_features)
+from .fit import fit_candidate, fit_family, fit_multilabel, oof_probs, save_model
+from .splits import SEED as SPLIT_SEED
+from .splits import assign_splits, cee_languages_in, doc_split, passage_split
+
+log = logging.getLogger(__name__)
+
+MIN_CEE_TEST_LANGS = 8
+N_CROSS_LINGUAL = 4
+
+
+# --- metrics ------------------------------------------------------------------
+
+def _prf(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+    tp = int(((y == 1) & (pred == 1)).sum())
+    fp = int(((y == 0) & (pred == 1)).sum())
+    fn = int(((y == 1) & (pred == 0)).sum())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": int(y.sum()),
+            "predicted": int(pred.sum())}
+
+
+def family_metrics(Y: np.ndarray, P: np.ndarray, thr: np.ndarray, labels: Sequence[str],
+                   langs: Sequence[str] | None = None) -> dict[str, Any]:
+    """Per-label P/R/F1, macro-F1 over labels with support, micro-F1, and per language."""
+    pred = (P >= np.asarray(thr)[None, :]).astype(int)
+    per = {lab: _prf(Y[:, j], pred[:, j]) for j, lab in enumerate(labels)}
+    with_support = [m["f1"] for m in per.values() if m["support"] > 0]
+    out: dict[str, Any] = {
+        "n": int(len(Y)),
+        "macro_f1": round(float(np.mean(with_support)), 4) if with_support else None,
+        "micro_f1": _prf(Y.ravel(), pred.ravel())["f1"],
+        "labels": per,
+    }
+    if langs is not None:
+        langs = np.asarray(langs)
+        by_lang = {}
+        for lang in sorted(set(langs)):
+            m = langs == lang
+            by_lang[lang] = {"n": int(m.sum()), "cee": is_cee_lang(lang),
+                             "micro_f1": _prf(Y[m].ravel(), pred[m].ravel())["f1"]}
+        out["by_lang"] = by_lang
+        for name, mask in (("cee", np.array([is_cee_lang(x) for x in langs], bool)),):
+            if mask.any():
+                sub = family_metrics(Y[mask], P[mask], thr, labels)
+                out[name] = {"n": sub["n"], "macro_f1": sub["macro_f1"], "micro_f1": sub["micro_f1"]}
+            if (~mask).any():
+                sub = family_metrics(Y[~mask], P[~mask], thr, labels)
+                out["non_cee"] = {"n": sub["n"], "macro_f1": sub["macro_f1"], "micro_f1": sub["micro_f1"]}
+    return out
+
+
+def _auc(y: np.ndarray, p: np.ndarray) -> float | None:
+    from sklearn.metrics import roc_auc_score
+
+    return round(float(roc_auc_score(y, p)), 4) if len(set(y.tolist())) == 2 else None
+
+
+def candidate_metrics(y: np.ndarray, p: np.ndarray, thr: float, docs: Sequence[DocRecord]) -> dict[str, Any]:
+    y = np.asarray(y, dtype=int)
+    out: dict[str, Any] = {"n": int(len(y)), "n_pos": int(y.sum()), "roc_auc": _auc(y, p), "threshold": round(thr, 4),
+                           **{k: v for k, v in _prf(y, (p >= thr).astype(int)).items() if k != "support"}}
+    cee = np.array([is_cee_lang(d.lang) for d in docs], bool)
+    pages = np.array([d.origin == "page" for d in docs], bool)
+    for name, m in (("cee", cee), ("non_cee", ~cee), ("pages", pages), ("written", ~pages)):
+        if m.any():
+            out[name] = {"n": int(m.sum()), "n_pos": int(y[m].sum()), "roc_auc": _auc(y[m], p[m])}
+    # hard negatives: mean P(is_csei) per kind of negative
+    kinds: dict[str, list[float]] = defaultdict(list)
+    for d, pi in zip(docs, p):
+        kinds[d.kind if not d.is_csei else "csei (positive)"].append(float(pi))
+    out["mean_p_by_kind"] = {k: round(float(np.mean(v)), 3) for k, v in sorted(kinds.items())}
+    return out
+
+
+def page_tag_metrics(docs: Sequence[DocRecord], probs: Sequence[dict[str, np.ndarray]],
+                     thresholds: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Page-level tags (a label is on when any passage reaches its threshold) vs page targets."""
+    out = {}
+    idx = [i for i, d in enumerate(docs) if d.targets is not None and len(d.passages)]
+    if not idx:
+        return {}
+    for fam, labels in FAMILIES.items():
+        Y = np.array([[int(lab in docs[i].targets[fam]) for lab in labels] for i in idx])
+        P = np.vstack([probs[i][fam].max(axis=0) for i in idx])
+        m = family_metrics(Y, P, thresholds[fam], labels)
+        out[fam] = {"n_pages": len(idx), "macro_f1": m["macro_f1"], "micro_f1": m["micro_f1"]}
+    return out
+
+
+# --- training -----------------------------------------------------------------
+
+def _doc_probs(model_by_fam: dict[str, dict[str, Any]], X: np.ndarray) -> dict[str, np.ndarray]:
+    return {f: predict_proba_matrix(m, X) for f, m in model_by_fam.items()}
+
+
+def _prepare(annotations_dir: str | Path, cfg: dict[str, Any], min_cee: int) -> tuple[Dataset, dict[str, str]]:
+    ds = load_dataset(annotations_dir, cfg)
+    splits = assign_splits(ds.docs, min_cee_test_langs=min_cee)
+    empty = [d.doc_id for d in ds.docs if not d.passages]
+    if empty:
+        log.warning("%d documents have no text and are left out: %s", len(empty), ", ".join(empty))
+        ds.docs = [d for d in ds.docs if d.passages]
+    return ds, splits
+
+
+def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str, Any],
+              cache_dir: str | Path | None = None, min_cee_test_langs: int = MIN_CEE_TEST_LANGS,
+              cross_lingual: bool = True, with_baseline: bool = True, write_eval: bool = True) -> dict[str, Any]:
+    """Train, save and evaluate every model; returns the report (see ``format_report``)."""
+    t0 = time.perf_counter()
+    models_dir = resolve_models_dir(models_dir)
+    ds, splits = _prepare(annotations_dir, cfg, min_cee_test_langs)
+    emb = make_embedder(cfg, cache_dir)
+    names = cue_feature_names()
+    t_embed = time.perf_counter()
+    pf = passage_features(emb, ds.passages, names)
+    X = pf.X
+    ps = passage_split(ds.passages, splits)
+    tr, dv, te = (np.array(ps[s], dtype=int) for s in ("train", "dev", "test"))
+    langs = np.array([p.lang for p in ds.passages])
+    groups = np.array([p.doc_id for p in ds.passages])
+    dsplit = doc_split(ds.docs, splits)
+    pages = [d for d in ds.docs if d.origin == "page"]
+    known = {p.text: (pf.vectors[i], pf.cues[i], pf.spans[i]) for i, p in enumerate(ds.passages)}
+    di = doc_inputs(emb, ds.docs, names, known)
+    t_embed = time.perf_counter() - t_embed
+
+    embedder_card = {"id": emb.id, "dim": emb.dim, "max_tokens": emb.max_tokens}
+    common = {"embedder": embedder_card, "cue_features": names, "training_data_hash": ds.data_hash,
+              "data_files": ds.files, "split_seed": SPLIT_SEED}
+    report: dict[str, Any] = {
+        "data": {"hash": ds.data_hash, "files": ds.files, "n_passages": len(ds.passages), "n_docs": len(ds.docs),
+                 "n_pages": len(pages), "passages_per_split": {s: len(v) for s, v in ps.items()},
+                 "docs_per_split": {s: len(v) for s, v in dsplit.items()},
+                 "test_cee_languages": sorted(cee_languages_in(ds.docs, splits, "test"))},
+        "embedder": {**embedder_card, "n_chunked": emb.n_chunked, "cache_hits": emb.hits,
+                     "cache_misses": emb.misses},
+        "families": {}, "candidate": {}, "pages": {}, "baseline": {"families": {}}, "cross_lingual": {},
+    }
+
+    # --- family models ---
+    models: dict[str, dict[str, Any]] = {}
+    thresholds: dict[str, np.ndarray] = {}
+    Cs: dict[str, float] = {}
+    Ys = {f: label_matrix(ds.passages, f) for f in FAMILIES}
+    for fam, labels in FAMILIES.items():
+        Y = Ys[fam]
+        model, thr, info = fit_family(X[tr], Y[tr], X[dv], Y[dv], labels, groups[tr])
+        models[fam], thresholds[fam], Cs[fam] = model, thr, info["C"]
+        dev_m = family_metrics(Y[dv], predict_proba_matrix(model, X[dv]), thr, labels, langs[dv])
+        test_m = family_metrics(Y[te], predict_proba_matrix(model, X[te]), thr, labels, langs[te])
+        report["families"][fam] = {"dev": dev_m, "test": test_m, **info,
+                                   "thresholds": dict(zip(labels, np.round(thr, 4).tolist()))}
+        save_model(models_dir, fam, model, {
+            "kind": "family", "family": fam, "labels": list(labels), "thresholds": np.round(thr, 6).tolist(),
+            "n_features": int(X.shape[1]), **common, "hyperparameters": {"C": info["C"], "calibration": "sigmoid"},
+            "training": info, "metrics": {"dev": dev_m, "test": test_m},
+        })
+
+    # --- document features: out-of-fold family probabilities for training documents ---
+    oof = {f: oof_probs(X[tr], Ys[f][tr], FAMILIES[f], Cs[f], groups[tr]) for f in FAMILIES}
+    oof_by_text: dict[str, dict[str, np.ndarray]] = {}
+    for k, i in enumerate(tr):
+        oof_by_text[ds.passages[i].text] = {f: oof[f][k] for f in FAMILIES}
+    doc_probs: list[dict[str, np.ndarray]] = []
+    for j, d in enumerate(ds.docs):
+        full = _doc_probs(models, np.hstack([di.vectors[j], di.cues[j]]))
+        if splits[d.group] == "train" and d.origin == "passages":
+            for f in FAMILIES:
+                full[f] = np.vstack([oof_by_text[t][f] for t in d.passages])
+        doc_probs.append(full)
+    D = np.vstack([document_features(di.vectors[j], doc_probs[j], di.doc_cues[j]) for j in range(len(ds.docs))])
+    y_doc = np.array([d.is_csei for d in ds.docs])
+    dtr, ddv, dte = (np.array(dsplit[s], dtype=int) for s in ("train", "dev", "test"))
+    cand, cthr, cinfo = fit_candidate(D[dtr], y_doc[dtr], D[ddv], y_doc[ddv])
+    p_doc = predict_proba_matrix(cand, D)[:, 0]
+    cdev = candidate_metrics(y_doc[ddv], p_doc[ddv], cthr, [ds.docs[i] for i in ddv])
+    ctest = candidate_metrics(y_doc[dte], p_doc[dte], cthr, [ds.docs[i] for i in dte])
+    report["candidate"] = {"dev": cdev, "test": ctest, **cinfo}
+    save_model(models_dir, CANDIDATE, cand, {
+        "kind": "candidate", "labels": ["is_csei"], "thresholds": [round(cthr, 6)], "n_features": int(D.shape[1]),
+        "families": list(FAMILIES), **common, "hyperparameters": {"C": cinfo["C"], "calibration": "sigmoid"},
+        "training": cinfo, "metrics": {"dev": cdev, "test": ctest},
+        "features": "per family mean+max passage probabilities, mean embedding, document cue features, "
+                    "log1p(n passages)",
+    })
+    report["pages"] = page_tag_metrics([ds.docs[i] for i in dte], [doc_probs[i] for i in dte], thresholds)
+
+    # --- baseline, cross-lingual ---
+    if with_baseline:
+        report["baseline"] = run_baseline(ds, splits)
+    if cross_lingual:
+        report["cross_lingual"] = run_cross_lingual(ds, X, Ys, langs, tr, dv, te, Cs, groups, models, thresholds)
+    report["timings_s"] = {"embed": round(t_embed, 1), "total": round(time.perf_counter() - t0, 1)}
+    report["models_dir"] = str(models_dir)
+    if write_eval:
+        (models_dir / "EVAL.md").write_text(format_report(report), "utf-8")
+    return report
+
+
+def run_baseline(ds: Dataset, splits: dict[str, str]) -> dict[str, Any]:
+    ps = passage_split(ds.passages, splits)
+    texts = [p.text for p in ds.passages]
+    langs = np.array([p.lang for p in ds.passages])
+    out: dict[str, Any] = {"families": {}}
+    pick = lambda idx: [texts[i] for i in idx]  # noqa: E731
+    for fam, labels in FAMILIES.items():
+        Y = label_matrix(ds.passages, fam)
+        P, thr, info = baseline.tfidf_multilabel(pick(ps["train"]), Y[ps["train"]], pick(ps["dev"]),
+                                                 Y[ps["dev"]], pick(ps["test"]))
+        out["families"][fam] = {"test": family_metrics(Y[ps["test"]], P, thr, labels, langs[ps["test"]]), **info}
+    dsplit = doc_split(ds.docs, splits)
+    dtext = [" ".join(d.passages) for d in ds.docs]
+    y = np.array([d.is_csei for d in ds.docs])
+    p, thr, info = baseline.tfidf_binary([dtext[i] for i in dsplit["train"]], y[dsplit["train"]],
+                                         [dtext[i] for i in dsplit["dev"]], y[dsplit["dev"]],
+                                         [dtext[i] for i in dsplit["test"]])
+    out["candidate"] = {"test": candidate_metrics(y[dsplit["test"]], p, thr, [ds.docs[i] for i in dsplit["test"]]),
+                        **info}
+    return out
+
+
+def run_cross_lingual(ds: Dataset, X: np.ndarray, Ys: dict[str, np.ndarray], langs: np.ndarray, tr: np.ndarray,
+                      dv: np.ndarray, te: np.ndarray, Cs: dict[str, float], groups: np.ndarray,
+                      models: dict[str, dict[str, Any]], thresholds: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Train without language L (train and dev), test on L; for the CEE languages with most test passages."""
+    from .fit import choose_thresholds
+
+    counts = defaultdict(int)
+    for i in te:
+        if is_cee_lang(langs[i]):
+            counts[langs[i]] += 1
+    chosen = sorted(counts, key=lambda lang: (-counts[lang], lang))[:N_CROSS_LINGUAL]
+    out: dict[str, Any] = {}
+    for lang in chosen:
+        tr_l, dv_l = tr[langs[tr] != lang], dv[langs[dv] != lang]
+        te_l = te[langs[te] == lang]
+        all_l = np.where(langs == lang)[0]
+        res: dict[str, Any] = {"n_test": int(len(te_l)), "n_all": int(len(all_l))}
+        for fam, labels in FAMILIES.items():
+            Y = Ys[fam]
+            m = fit_multilabel(X[tr_l], Y[tr_l], labels, Cs[fam], groups[tr_l])
+            thr = choose_thresholds(Y[dv_l], predict_proba_matrix(m, X[dv_l]))
+            full = family_metrics(Y[te_l], predict_proba_matrix(models[fam], X[te_l]), thresholds[fam], labels)
+            without = family_metrics(Y[te_l], predict_proba_matrix(m, X[te_l]), thr, labels)
+            without_all = family_metrics(Y[all_l], predict_proba_matrix(m, X[all_l]), thr, labels)
+            res[fam] = {"full_test_macro_f1": full["macro_f1"], "without_test_macro_f1": without["macro_f1"],
+                        "without_all_macro_f1": without_all["macro_f1"]}
+        out[lang] = res
+    return out
+
+
+# --- evaluation of saved models ---------------------------------------------------
+
+def evaluate_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str, Any],
+                 cache_dir: str | Path | None = None, with_baseline: bool = True) -> dict[str, Any]:
+    """Score the saved models on the current test split (only the test split is embedded)."""
+    tagger = Tagger(models_dir, embedder_id=cfg_embedder_id(cfg))
+    names = cue_feature_names()
+    if names != tagger.cue_feature_names:
+        raise ModelError(f"the cue features changed since the models in {tagger.models_dir} were trained; "
+                         "retrain with `csei train`")
+    ds, splits = _prepare(annotations_dir, cfg, 0)
+    emb = make_embedder(cfg, cache_dir)
+    ps = passage_split(ds.passages, splits)
+    te = np.array(ps["test"], dtype=int)
+    test_passages = [ds.passages[i] for i in te]
+    pf = passage_features(emb, test_passages, names)
+    probs = tagger.predict_passages([p.text for p in test_passages], pf.vectors, pf.cues)
+    langs = [p.lang for p in test_passages]
+    card_hash = tagger.cards[CANDIDATE].get("training_data_hash")
+    report: dict[str, Any] = {
+        "data": {"hash": ds.data_hash, "matches_models": ds.data_hash == card_hash, "n_passages": len(ds.passages),
+                 "passages_per_split": {s: len(v) for s, v in ps.items()},
+                 "test_cee_languages": sorted(cee_languages_in(ds.docs, splits, "test"))},
+        "embedder": {"id": emb.id, "dim": emb.dim, "cache_hits": emb.hits, "cache_misses": emb.misses},
+        "models": tagger.describe(), "families": {}, "candidate": {}, "pages": {},
+        "baseline": {"families": {}}, "cross_lingual": {},
+    }
+    for fam, labels in FAMILIES.items():
+        Y = label_matrix(test_passages, fam)
+        report["families"][fam] = {"test": family_metrics(Y, probs[fam], tagger.thresholds[fam], labels, langs)}
+    dte = doc_split(ds.docs, splits)["test"]
+    docs = [ds.docs[i] for i in dte]
+    known = {p.text: (pf.vectors[k], pf.cues[k], pf.spans[k]) for k, p in enumerate(test_passages)}
+    di = doc_inputs(emb, docs, names, known)
+    dprobs = [tagger.predict_passages(None, di.vectors[j], di.cues[j]) for j in range(len(docs))]
+    D = np.vstack([tagger.document_features(di.vectors[j], dprobs[j], di.doc_cues[j]) for j in range(len(docs))])
+    p = tagger.predict_documents(D)
+    y = np.array([d.is_csei for d in docs])
+    report["candidate"] = {"test": candidate_metrics(y, p, tagger.candidate_threshold, docs)}
+    report["pages"] = page_tag_metrics(docs, dprobs, tagger.thresholds)
+    report["embedder"].update(cache_hits=emb.hits, cache_misses=emb.misses)
+    if with_baseline:
+        report["baseline"] = run_baseline(ds, splits)
+    return report
+
+
+# --- report ---------------------------------------------------------------------
+
+def _f(x: Any) -> str:
+    return "–" if x is None else f"{x:.3f}" if isinstance(x, float) else str(x)
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The report as markdown (``models/EVAL.md``)."""
+    d = report["data"]
+    lines = ["# csei-nlp model evaluation", ""]
+    lines += [f"- training data hash: `{d['hash'][:16]}`" + (" (matches the models)" if d.get("matches_models")
+                                                            else "" if "matches_models" not in d
+                                                            else " (**differs from the models' training data**)"),
+              f"- passages: {d['n_passages']}, per split {d['passages_per_split']}"]
+    if "docs_per_split" in d:
+        lines.append(f"- documents: {d['n_docs']} ({d['n_pages']} pages), per split {d['docs_per_split']}")
+    lines.append(f"- CEE languages in test: {len(d['test_cee_languages'])} ({', '.join(d['test_cee_languages'])})")
+    e = report["embedder"]
+    lines += [f"- embedder: `{e['id']}` ({e['dim']}-d)", ""]
+    lines += ["## Passage models (test split, thresholds chosen on dev)", "",
+              "| family | macro-F1 | micro-F1 | CEE macro-F1 | non-CEE macro-F1 | TF-IDF baseline macro-F1 | n |",
+              "|---|---|---|---|---|---|---|"]
+    base = report.get("baseline", {}).get("families", {})
+    for fam, r in report["families"].items():
+        t = r["test"]
+        b = base.get(fam, {}).get("test", {})
+        lines.append(f"| {fam} | {_f(t['macro_f1'])} | {_f(t['micro_f1'])} | {_f(t.get('cee', {}).get('macro_f1'))} "
+                     f"| {_f(t.get('non_cee', {}).get('macro_f1'))} | {_f(b.get('macro_f1'))} | {t['n']} |")
+    lines += ["", "### Per label (test)", "", "| family | label | P | R | F1 | support | threshold |",
+              "|---|---|---|---|---|---|---|"]
+    for fam, r in report["families"].items():
+        thr = r.get("thresholds", {})
+        for lab, m in r["test"]["labels"].items():
+            lines.append(f"| {fam} | {lab} | {_f(m['precision'])} | {_f(m['recall'])} | {_f(m['f1'])} "
+                         f"| {m['support']} | {_f(thr.get(lab))} |")
+    langs = sorted({lang for r in report["families"].values() for lang in r["test"].get("by_lang", {})})
+    if langs:
+        lines += ["", "### Per language (test, micro-F1; CEE languages marked *)", "",
+                  "| lang | n | " + " | ".join(report["families"]) + " |",
+                  "|---|---|" + "---|" * len(report["families"])]
+        for lang in langs:
+            cells, n, cee = [], 0, False
+            for r in report["families"].values():
+                m = r["test"].get("by_lang", {}).get(lang)
+                cells.append(_f(m["micro_f1"]) if m else "–")
+                n, cee = (m["n"], m["cee"]) if m else (n, cee)
+            lines.append(f"| {lang}{'*' if cee else ''} | {n} | " + " | ".join(cells) + " |")
+    c = report["candidate"]["test"]
+    bc = report.get("baseline", {}).get("candidate", {}).get("test", {})
+    lines += ["", "## Document candidate model (test split)", "",
+              "| model | ROC-AUC | F1 | P | R | n (pos) | CEE AUC | pages AUC | written AUC |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for name, m in (("embeddings + cues", c), ("TF-IDF baseline", bc)):
+        if m:
+            lines.append(f"| {name} | {_f(m['roc_auc'])} | {_f(m['f1'])} | {_f(m['precision'])} | {_f(m['recall'])} "
+                         f"| {m['n']} ({m['n_pos']}) | {_f(m.get('cee', {}).get('roc_auc'))} "
+                         f"| {_f(m.get('pages', {}).get('roc_auc'))} | {_f(m.get('written', {}).get('roc_auc'))} |")
+    if c.get("mean_p_by_kind"):
+        lines += ["", "Mean P(is_csei) by document kind (test): " +
+                  ", ".join(f"{k} {v:.2f}" for k, v in c["mean_p_by_kind"].items())]
+    if report.get("pages"):
+        lines += ["", "## Page-level tags (test pages whose labels are targets; label on if any passage reaches "
+                      "its threshold)", "", "| family | pages | macro-F1 | micro-F1 |", "|---|---|---|---|"]
+        for fam, m in report["pages"].items():
+            lines.append(f"| {fam} | {m['n_pages']} | {_f(m['macro_f1'])} | {_f(m['micro_f1'])} |")
+    if report.get("cross_lingual"):
+        lines += ["", "## Cross-lingual (family models trained without language L)", "",
+                  "macro-F1 on L's test passages with the full model / without L; and without L on all of L's "
+                  "passages.", "", "| L | n test | n all | family | full | without L | without L, all |",
+                  "|---|---|---|---|---|---|---|"]
+        for lang, r in report["cross_lingual"].items():
+            for fam in FAMILIES:
+                m = r[fam]
+                lines.append(f"| {lang} | {r['n_test']} | {r['n_all']} | {fam} | {_f(m['full_test_macro_f1'])} "
+                             f"| {_f(m['without_test_macro_f1'])} | {_f(m['without_all_macro_f1'])} |")
+    lines += ["", "## Notes", "",
+              "- Splits are by document (dev pages: by site), stratified per language and is_csei; seed "
+              f"`{SPLIT_SEED}`.",
+              "- Macro-F1 averages the labels that have test support; per-language figures rest on few passages.",
+              "- Candidate features of training documents use out-of-fold passage probabilities.", ""]
+    if "timings_s" in report:
+        lines.append(f"Timings: {report['timings_s']}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,196 @@
+"""Fit the family models and the candidate model; save them with skops and a model card.
+
+Each label is one binary problem: a class-balanced logistic regression on
+standardised features, wrapped in sigmoid (Platt) calibration fitted on
+held-out folds that never split a document, so the probabilities mean
+something and can be averaged over passages.  The regularisation strength is
+picked per family on the dev split, and so is each label's threshold (the one
+that maximises F1 there).  A label with fewer than two positive (or negative)
+training examples cannot be learned: it gets a constant prior model and the
+card says so.
+
+A saved model is a plain dict (format, labels, scaler, estimators) so that
+skops can load it with a short explicit list of trusted types.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..pipeline.classify import CARD_SUFFIX, FORMAT_VERSION, MODEL_SUFFIX, positive_proba, predict_proba_matrix
+
+C_GRID = (0.03, 0.1, 0.3, 1.0)
+SEED = 0
+
+
+def versions() -> dict[str, str]:
+    import sklearn
+    import skops
+
+    from .. import __version__ as csei_version
+
+    return {"sklearn": sklearn.__version__, "skops": skops.__version__, "numpy": np.__version__,
+            "csei_nlp": str(csei_version)}
+
+
+def _group_cv(y: np.ndarray, groups: np.ndarray | None, n_splits: int = 3) -> Any:
+    """Folds for calibration: grouped by document when every fold can hold both classes."""
+    minority = int(min(y.sum(), len(y) - y.sum()))
+    k = max(2, min(n_splits, minority))
+    if groups is not None and len(set(groups)) >= k:
+        from sklearn.model_selection import StratifiedGroupKFold
+
+        folds = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=SEED).split(y, y, groups))
+        if all(len(set(y[tr])) == 2 and len(set(y[te])) >= 1 for tr, te in folds):
+            return folds
+    return k
+
+
+def fit_binary(Z: np.ndarray, y: np.ndarray, C: float, groups: np.ndarray | None = None) -> Any:
+    """A calibrated classifier for one label (or a constant prior if it cannot be learned)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.dummy import DummyClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(y, dtype=int)
+    if min(int(y.sum()), int(len(y) - y.sum())) < 2:
+        return DummyClassifier(strategy="prior").fit(Z, y)
+    lr = LogisticRegression(C=C, class_weight="balanced", max_iter=3000)
+    cal = CalibratedClassifierCV(lr, method="sigmoid", cv=_group_cv(y, groups))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        return cal.fit(Z, y)
+
+
+def fit_multilabel(X: np.ndarray, Y: np.ndarray, labels: Sequence[str], C: float,
+                   groups: np.ndarray | None = None) -> dict[str, Any]:
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(X)
+    Z = scaler.transform(X)
+    ests = [fit_binary(Z, Y[:, j], C, groups) for j in range(Y.shape[1])]
+    return {"format": FORMAT_VERSION, "labels": list(labels), "scaler": scaler, "estimators": ests}
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray, default: float = 0.5) -> float:
+    """The probability cut that maximises F1 on (y, p); ``default`` without positives.
+
+    The cut is put halfway between the chosen score and the next lower one, so
+    that it is not tuned to the last decimal of a single dev example.
+    """
+    y = np.asarray(y, dtype=int)
+    if y.sum() == 0 or len(y) == 0:
+        return default
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    tp = np.cumsum(ys)
+    k = np.arange(1, len(ys) + 1)
+    f1 = 2 * tp / (k + ys.sum())
+    # only cut where the score changes (ties go together)
+    valid = np.r_[ps[1:] < ps[:-1], True]
+    i = int(np.argmax(np.where(valid, f1, -1)))
+    lower = ps[i + 1] if i + 1 < len(ps) else 0.0
+    return float(np.clip((ps[i] + lower) / 2, 0.02, 0.98))
+
+
+def choose_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    return np.array([best_threshold(Y[:, j], P[:, j]) for j in range(Y.shape[1])])
+
+
+def macro_f1(Y: np.ndarray, P: np.ndarray, thr: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    keep = Y.sum(axis=0) > 0
+    if not keep.any():
+        return 0.0
+    pred = (P >= thr[None, :]).astype(int)
+    return float(f1_score(Y[:, keep], pred[:, keep], average="macro", zero_division=0))
+
+
+def fit_family(X_tr: np.ndarray, Y_tr: np.ndarray, X_dev: np.ndarray, Y_dev: np.ndarray,
+               labels: Sequence[str], groups_tr: np.ndarray | None = None,
+               C_grid: Sequence[float] = C_GRID) -> tuple[dict[str, Any], np.ndarray, dict[str, Any]]:
+    """Pick C on dev (macro-F1 at dev-optimal thresholds); returns (model, thresholds, info)."""
+    best: tuple[float, float, dict[str, Any], np.ndarray] | None = None
+    scores = {}
+    for C in C_grid:
+        model = fit_multilabel(X_tr, Y_tr, labels, C, groups_tr)
+        P = predict_proba_matrix(model, X_dev)
+        thr = choose_thresholds(Y_dev, P)
+        score = macro_f1(Y_dev, P, thr)
+        scores[str(C)] = round(score, 4)
+        if best is None or score > best[0] + 1e-9:
+            best = (score, C, model, thr)
+    assert best is not None
+    score, C, model, thr = best
+    constant = [lab for lab, est in zip(labels, model["estimators"]) if type(est).__name__ == "DummyClassifier"]
+    info = {"C": C, "dev_macro_f1_by_C": scores, "constant_labels": constant,
+            "train_positives": {lab: int(Y_tr[:, j].sum()) for j, lab in enumerate(labels)},
+            "n_train": int(len(X_tr)), "n_dev": int(len(X_dev))}
+    return model, thr, info
+
+
+def fit_candidate(X_tr: np.ndarray, y_tr: np.ndarray, X_dev: np.ndarray, y_dev: np.ndarray,
+                  C_grid: Sequence[float] = C_GRID) -> tuple[dict[str, Any], float, dict[str, Any]]:
+    """Pick C by dev ROC-AUC (log-loss on ties); returns (model, threshold, info)."""
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    best = None
+    scores = {}
+    for C in C_grid:
+        model = fit_multilabel(X_tr, y_tr[:, None], ["is_csei"], C)
+        p = predict_proba_matrix(model, X_dev)[:, 0]
+        if len(set(y_dev)) == 2:
+            key = (roc_auc_score(y_dev, p), -log_loss(y_dev, np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1]))
+        else:
+            key = (0.0, 0.0)
+        scores[str(C)] = round(key[0], 4)
+        if best is None or key > best[0]:
+            best = (key, C, model, p)
+    assert best is not None
+    _, C, model, p = best
+    thr = best_threshold(y_dev, p)
+    return model, thr, {"C": C, "dev_auc_by_C": scores, "n_train": int(len(X_tr)),
+                        "train_positives": int(np.sum(y_tr)), "n_dev": int(len(X_dev))}
+
+
+def oof_probs(X: np.ndarray, Y: np.ndarray, labels: Sequence[str], C: float, groups: np.ndarray,
+              n_splits: int = 5) -> np.ndarray:
+    """Out-of-fold probabilities by document groups (for candidate features of training docs)."""
+    from sklearn.model_selection import GroupKFold
+
+    P = np.zeros(Y.shape, dtype=np.float64)
+    k = min(n_splits, len(set(groups)))
+    if k < 2:
+        return predict_proba_matrix(fit_multilabel(X, Y, labels, C, groups), X)
+    for tr, te in GroupKFold(n_splits=k).split(X, Y, groups):
+        model = fit_multilabel(X[tr], Y[tr], labels, C, groups[tr])
+        P[te] = predict_proba_matrix(model, X[te])
+    return P
+
+
+def save_model(models_dir: Path, name: str, model: dict[str, Any], card: dict[str, Any]) -> None:
+    """Write ``<name>.skops`` and ``<name>.card.json`` atomically (temp file + rename)."""
+    import skops.io as sio
+
+    models_dir.mkdir(parents=True, exist_ok=True)
+    card = {"name": name, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "versions": versions(), "format": FORMAT_VERSION, **card}
+    path, card_path = models_dir / f"{name}{MODEL_SUFFIX}", models_dir / f"{name}{CARD_SUFFIX}"
+    tmp = path.with_suffix(".skops.tmp")
+    sio.dump(model, tmp)
+    os.replace(tmp, path)
+    tmpc = card_path.with_suffix(".tmp")
+    tmpc.write_text(json.dumps(card, indent=2, ensure_ascii=False, sort_keys=False) + "\n", "utf-8")
+    os.replace(tmpc, card_path)
+
+
+__all__ = ["best_threshold", "choose_thresholds", "fit_binary", "fit_candidate", "fit_family",
+           "fit_multilabel", "macro_f1", "oof_probs", "positive_proba", "save_model", "versions"]

@@ -1,0 +1,176 @@
+"""Language identification: accuracy on real sentences, "und", determinism, mix, priors."""
+from __future__ import annotations
+
+import csv
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from csei_nlp import config
+from csei_nlp.errors import ConfigError
+from csei_nlp.pipeline import language
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "language"
+PER_LANG = 60
+
+# Floors a few points below the accuracy measured with the default backend
+# (lingua) on the first 60 sentences per language, shipped min_chars = 20 (short
+# sentences count as misses).  Bosnian is mostly read as Croatian: the two are
+# one language with two standards, and the detector cannot tell them apart well.
+FLOORS = {
+    "bg": 0.95, "bs": 0.45, "cs": 0.83, "da": 0.95, "de": 0.93, "el": 0.91, "en": 0.91,
+    "es": 0.90, "et": 0.93, "fi": 0.91, "fr": 0.93, "ga": 0.88, "hr": 0.83, "hu": 0.91,
+    "it": 0.95, "lt": 0.93, "lv": 0.91, "mk": 0.95, "nl": 0.95, "pl": 0.93, "pt": 0.93,
+    "ro": 0.95, "ru": 0.78, "sk": 0.93, "sl": 0.93, "sq": 0.93, "sr": 0.91, "sv": 0.88,
+    "uk": 0.95,
+}  # fmt: skip
+
+
+def _paragraphs() -> dict[str, list[str]]:
+    return json.loads((FIX / "paragraphs.json").read_text("utf-8"))
+
+
+def test_accuracy_per_language_on_real_sentences(shared_dir, cfg):
+    tsv = shared_dir / "data" / "lingua-langid" / "langid_test.tsv"
+    sample: dict[str, list[str]] = defaultdict(list)
+    with tsv.open(encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if row["kind"] == "sentences" and len(sample[row["lang"]]) < PER_LANG:
+                sample[row["lang"]].append(row["text"])
+    assert set(sample) == set(FLOORS)
+    measured = {
+        lang: sum(language.detect(t, cfg).lang == lang for t in texts) / len(texts)
+        for lang, texts in sorted(sample.items())
+    }
+    print(f"backend={cfg['language']['backend']} accuracy:",
+          " ".join(f"{k}={v:.3f}" for k, v in measured.items()))
+    below = {k: v for k, v in measured.items() if v < FLOORS[k]}
+    assert not below, f"below the floor: {below}"
+
+
+@pytest.mark.parametrize("backend", ["lingua", "langdetect"])
+@pytest.mark.parametrize("text", ["", "   \n\t ", "12345 678 90 - 12.04.2023 / 17:30", "Hi there", "!!! ??? ..."])
+def test_short_empty_or_letterless_text_is_und(backend, text):
+    cfg = config.load(overrides={"language": {"backend": backend}})
+    result = language.detect(text, cfg)
+    assert result.lang == "und"
+    assert result.reason == "too_short"
+    assert result.scores == {} and result.mix == {}
+
+
+def test_the_same_text_above_min_chars_is_identified(cfg):
+    # The counterpart of the "und" cases: the cut-off is about letters, not bytes.
+    result = language.detect("Wspieramy spółdzielnie socjalne w regionie.", cfg)
+    assert result.lang == "pl" and result.reason == ""
+
+
+def test_langdetect_is_seeded_and_repeatable():
+    cfg = config.load(overrides={"language": {"backend": "langdetect", "seed": 0}})
+    # langdetect samples n-grams at random: unseeded, the raw probabilities of
+    # this text differ from call to call in the sixth decimal.
+    text = "Ko je organizator projekta i kada je osnovan?\nHlavna ulica, mesto Nitra, region."
+    raw = language._backend(cfg).candidates(text)
+    result = language.detect(text, cfg)
+    for _ in range(5):
+        assert language._backend(cfg).candidates(text) == raw
+        assert language.detect(text, cfg) == result
+    language._BACKENDS.clear()  # a fresh detector, as in a new worker process
+    assert language._backend(cfg).candidates(text) == raw
+    assert language.detect(text, cfg) == result
+
+
+def test_mixed_page_reports_its_mix():
+    cfg = config.load()
+    text = (FIX / "mixed_pl_en.txt").read_text("utf-8")
+    result = language.detect(text, cfg)
+    assert result.lang == "pl"
+    assert set(result.mix) == {"pl", "en"}
+    assert 0.3 < result.mix["en"] < result.mix["pl"] < 0.7
+    assert abs(sum(result.mix.values()) - 1.0) < 1e-3
+    assert list(result.scores)[:2] == ["pl", "en"]
+
+
+def test_single_language_paragraphs(cfg):
+    for lang, paras in _paragraphs().items():
+        if lang == "sr":
+            continue  # one paragraph is Latin-script Serbian: see the prior tests
+        for p in paras:
+            result = language.detect(p, cfg)
+            assert result.lang == lang, (lang, p[:40], result)
+            assert result.mix == {lang: 1.0}
+
+
+def test_script_and_hint_prior_for_serbian(cfg):
+    cyrillic, latin = _paragraphs()["sr"]
+    # Cyrillic Serbian is recognised whatever the hint says.
+    assert language.detect(cyrillic, cfg).lang == "sr"
+    assert language.detect(cyrillic, cfg, hint="hr").lang == "sr"
+    # Latin Serbian is read as Croatian/Bosnian without a hint ...
+    plain = language.detect(latin, cfg)
+    assert plain.lang in ("hr", "bs")
+    # ... and as Serbian with a Serbian html lang or a .rs site.
+    assert language.detect(latin, cfg, hint="sr-Latn-RS").lang == "sr"
+    assert language.detect(latin, cfg, tld="zelenimost.rs").lang == "sr"
+    # A hint from another group changes nothing; the candidates stay in scores.
+    assert language.detect(latin, cfg, hint="de").lang == plain.lang
+    assert language.detect(latin, cfg, hint="sr").scores == plain.scores
+
+
+def test_hint_breaks_near_ties_only():
+    near = [("sk", 0.55), ("cs", 0.43), ("pl", 0.02)]
+    clear = [("sk", 0.90), ("cs", 0.08), ("pl", 0.02)]
+    text = "Latin text"
+    assert language._apply_priors(near, text, "cs", 0.2) == "cs"
+    assert language._apply_priors(clear, text, "cs", 0.2) == "sk"
+    assert language._apply_priors(near, text, "pl", 0.2) == "sk"  # other group: ignored
+    assert language._apply_priors(near, text, None, 0.2) == "sk"
+    cyr = [("ru", 0.5), ("bg", 0.4)]
+    assert language._apply_priors(cyr, "Проблема личности", "bg", 0.2) == "bg"
+    assert language._apply_priors(cyr, "Проблема личности", "uk", 0.2) == "ru"  # uk not a candidate
+
+
+def test_hint_and_tld_normalisation():
+    assert language.normalise_hint("sr-Latn-RS") == "sr"
+    assert language.normalise_hint("CZ") == "cs"
+    assert language.normalise_hint("en_GB") == "en"
+    assert language.normalise_hint("") is None
+    assert language.normalise_hint("x-klingon-123") is None
+    assert language.tld_language("www.nadace.cz") == "cs"
+    assert language.tld_language("UA") == "uk"
+    assert language.tld_language("example.com") is None
+
+
+def test_long_text_cost_is_bounded(cfg):
+    paras = [p for ps in _paragraphs().values() for p in ps]
+    text = "\n".join(paras * 40)  # ~1000 paragraphs
+    blocks = language._paragraphs(text, cfg["language"]["paragraph_min_chars"],
+                                  cfg["language"]["max_paragraphs"])
+    assert len(blocks) <= cfg["language"]["max_paragraphs"]
+    assert sum(n for _, _, n in blocks) == sum(ch.isalpha() for ch in text)
+    assert language.detect(text, cfg).lang in {lang for lang in _paragraphs()}
+
+
+def test_bad_backend_is_a_config_error():
+    with pytest.raises(ConfigError):
+        config.load(overrides={"language": {"backend": "fasttext"}})
+
+
+def test_dev_pages_language(shared_dir, cfg):
+    trafilatura = pytest.importorskip("trafilatura")
+    root = shared_dir / "data" / "csei-dev-pages"
+    labels = [json.loads(line) for name in ("labels-cee.jsonl", "labels-west.jsonl")
+              for line in (root / name).read_text("utf-8").splitlines() if line.strip()]
+    wrong, mixes = [], {}
+    for rec in labels:
+        text = trafilatura.extract((root / rec["file"]).read_bytes()) or ""
+        result = language.detect(text, cfg, tld=rec["site"])
+        mixes[rec["id"]] = result.mix
+        if result.lang != rec["lang"]:
+            wrong.append((rec["id"], result.lang))
+    print(f"dev pages: {len(labels) - len(wrong)}/{len(labels)} correct; wrong: {wrong}")
+    assert len(wrong) <= 2, wrong
+    # Pages documented as carrying an English abstract.
+    for page in ("hu-02", "bg-03"):
+        assert mixes[page].get("en", 0) > 0.15, (page, mixes[page])
