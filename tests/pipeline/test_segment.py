@@ -130,20 +130,20 @@ def test_offsets_on_fixture_paragraphs(cfg):
 def test_passages_follow_paragraphs_and_the_token_cap():
     cfg = config.load(overrides={"segment": {"max_tokens": 16}})
     text = (
-        "First paragraph has one sentence. It has a second one too.\n"
+        "The first paragraph has one rather long opening sentence. It has a second sentence too.\n"
         "A new line after a full stop starts a paragraph.\n\n"
         "After a blank line, another one."
     )
     passages = segment(text, "en", cfg)
     assert [p.text for p in passages] == [
-        "First paragraph has one sentence.",
-        "It has a second one too.",
+        "The first paragraph has one rather long opening sentence.",  # 10 tokens
+        "It has a second sentence too.",  # 7: 17 together, over the cap
         "A new line after a full stop starts a paragraph.",
         "After a blank line, another one.",
     ]
     wide = segment(text, "en", config.load())
     assert [p.text for p in wide] == [
-        "First paragraph has one sentence. It has a second one too.",
+        "The first paragraph has one rather long opening sentence. It has a second sentence too.",
         "A new line after a full stop starts a paragraph.",
         "After a blank line, another one.",
     ]

@@ -1,0 +1,223 @@
+"""The tagging stage: cascade, embeddings, classifiers, document roll-up.
+
+Embedding is nearly the whole cost on a CPU (a few passages per second), so
+documents earn it: the cascade embeds a document only when its cheap signals
+(length, language, multilingual cue hits) say it may be about an
+organisation that cooperates.  The others are kept and stored with the
+reason they were not embedded, never dropped.
+
+For embedded documents: passage probabilities per family come from the
+trained models; a document's probability per label is the strongest of its
+passages; the document candidate model gives P(is_csei); and the similarity
+to the report's known cases is measured against their passages.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ModelError
+from ..paths import annotations_dir
+from ..taxonomy import FAMILIES
+from ..types import Document
+from . import cues
+
+Config = dict[str, dict[str, Any]]
+
+
+def n_tokens(text: str) -> int:
+    """The token count cue features are normalised by (whitespace words, as in training)."""
+    return max(1, len(text.split()))
+
+
+def default_cache_dir(cfg: Config) -> Path:
+    configured = cfg["embed"].get("cache_dir", "")
+    if configured:
+        return Path(configured).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "csei-nlp" / "embeddings"
+
+
+def cascade_reason(doc: Document, cfg: Config) -> str:
+    """Why ``doc`` is not worth embedding, or "" when it is."""
+    c = cfg["cascade"]
+    if not c["enabled"]:
+        return ""
+    if not doc.passages:
+        return "no passages"
+    if len(doc.text) < c["min_chars"]:
+        return f"shorter than {c['min_chars']} characters"
+    if doc.lang == "und":
+        return "language undetermined"
+    hits = sum(len(p.spans) for p in doc.passages)
+    if hits < c["min_cue_hits"]:
+        return f"fewer than {c['min_cue_hits']} cue hits (no actor, legal-form or cooperation terms)"
+    return ""
+
+
+def load_thresholds(cfg: Config) -> dict[str, dict[str, float]]:
+    """Per-label thresholds from the model cards, without loading any model; 0.5 if absent."""
+    from .classify import CARD_SUFFIX, resolve_models_dir
+
+    mdir = resolve_models_dir(cfg["classify"].get("models_dir", ""))
+    out: dict[str, dict[str, float]] = {}
+    for fam, labels in FAMILIES.items():
+        card_path = mdir / f"{fam}{CARD_SUFFIX}"
+        thr = [0.5] * len(labels)
+        if card_path.is_file():
+            card = json.loads(card_path.read_text("utf-8"))
+            if list(card.get("labels", [])) == list(labels):
+                thr = [float(t) for t in card["thresholds"]]
+        out[fam] = dict(zip(labels, thr))
+    return out
+
+
+class Tagging:
+    """Applies the cascade, the embedder and the trained models to batches of documents."""
+
+    def __init__(self, cfg: Config, embedder: Any = None, tagger: Any = None) -> None:
+        self.cfg = cfg
+        self.embedder = embedder
+        self.tagger = tagger
+        self.timings: dict[str, float] = {"embed_s": 0.0, "classify_s": 0.0}
+        self.counts: dict[str, int] = {"embedded_documents": 0, "cascade_skipped": 0, "embedded_passages": 0}
+
+    @classmethod
+    def from_config(cls, cfg: Config, out_dir: str | Path | None = None) -> "Tagging":
+        """Load models first (cheap, fails fast), then the embedder they were trained with."""
+        if not cfg["classify"]["enabled"]:
+            return cls(cfg)
+        from .classify import Tagger
+        from .embed import CachedEmbedder, get_embedder
+
+        tagger = Tagger.from_config(cfg)
+        embedder = get_embedder(cfg)
+        if embedder.dim != tagger.embedder_dim:
+            raise ModelError(f"the embedder gives {embedder.dim}-d vectors, the models expect "
+                             f"{tagger.embedder_dim}-d; retrain with `csei train`")
+        if cfg["embed"]["cache"]:
+            embedder = CachedEmbedder(embedder, default_cache_dir(cfg))
+        return cls(cfg, embedder, tagger)
+
+    @property
+    def enabled(self) -> bool:
+        return self.tagger is not None
+
+    @cached_property
+    def thresholds(self) -> dict[str, dict[str, float]]:
+        if self.tagger is None:
+            return load_thresholds(self.cfg)
+        return {f: dict(zip(self.tagger.labels[f], map(float, self.tagger.thresholds[f])))
+                for f in self.tagger.families}
+
+    def describe(self) -> dict[str, Any]:
+        if not self.enabled:
+            return {"classify": False}
+        return {"classify": True, "embedder": {"id": self.embedder.id, "dim": self.embedder.dim},
+                "models": self.tagger.describe(), "counts": dict(self.counts),
+                "known_anchors": getattr(self, "_anchors", None)}
+
+    # ------------------------------------------------------------------
+    def tag(self, docs: Sequence[Document]) -> None:
+        """Fill passage labels, document labels/tags and meta for ``docs`` (status ok)."""
+        if not docs:
+            return
+        chosen: list[Document] = []
+        for d in docs:
+            reason = cascade_reason(d, self.cfg) if self.enabled else "classification disabled"
+            if reason:
+                d.meta["embedded"] = False
+                d.meta["not_embedded_reason"] = reason
+                for p in d.passages:
+                    p.skip_reason = reason
+                self.counts["cascade_skipped"] += 1
+            else:
+                chosen.append(d)
+        if not chosen:
+            return
+        passages = [p for d in chosen for p in d.passages]
+        texts = [p.text for p in passages]
+        t0 = time.perf_counter()
+        vecs = self.embedder.embed_passages(texts)
+        t1 = time.perf_counter()
+        cue_rows = np.vstack([cues.cue_features(p.spans, n_tokens(p.text)) for p in passages])
+        probs = self.tagger.predict_passages(texts, vecs, cue_rows)
+        known = self._known_similarity(vecs)
+        row = 0
+        doc_feats = []
+        for d in chosen:
+            n = len(d.passages)
+            sl = slice(row, row + n)
+            row += n
+            fam_probs = {f: probs[f][sl] for f in self.tagger.families}
+            for i, p in enumerate(d.passages):
+                p.embedded = True
+                p.labels = {f: {lab: round(float(fam_probs[f][i, j]), 4)
+                                for j, lab in enumerate(self.tagger.labels[f])}
+                            for f in self.tagger.families}
+            d.labels = {f: {lab: round(float(fam_probs[f][:, j].max()), 4)
+                            for j, lab in enumerate(self.tagger.labels[f])}
+                        for f in self.tagger.families}
+            d.tags = {f: [lab for lab, pr in d.labels[f].items() if pr >= self.thresholds[f][lab]]
+                      for f in self.tagger.families}
+            spans = [s for p in d.passages for s in p.spans]
+            dc = cues.cue_features(spans, sum(n_tokens(p.text) for p in d.passages))
+            doc_feats.append(self.tagger.document_features(vecs[sl], fam_probs, dc))
+            d.meta["embedded"] = True
+            d.meta["known_similarity"] = round(float(known[sl].max()), 4) if n else 0.0
+        cand = self.tagger.predict_documents(np.vstack(doc_feats))
+        for d, pr in zip(chosen, cand):
+            d.meta["candidate_prob"] = round(float(pr), 4)
+        self.timings["embed_s"] += t1 - t0
+        self.timings["classify_s"] += time.perf_counter() - t1
+        self.counts["embedded_documents"] += len(chosen)
+        self.counts["embedded_passages"] += len(passages)
+
+    # ------------------------------------------------------------------
+    @cached_property
+    def _known(self) -> tuple[np.ndarray, float, float]:
+        """Vectors of the report's known-case passages and the two scale anchors.
+
+        ``hi``: how close a known case's passages are to the *other* cases
+        (leave-one-case-out), ``lo``: how close unrelated news/product text is.
+        Similarities are mapped linearly from [lo, hi] to [0, 1], which keeps
+        the component comparable across embedders.
+        """
+        pos, pos_doc, neg = [], [], []
+        for path in sorted((annotations_dir() / "passages").glob("*.jsonl")):
+            for line in path.read_text("utf-8").splitlines():
+                if not line.strip():
+                    continue
+                rec = json.loads(line)
+                kind = (rec.get("doc_label") or {}).get("kind")
+                if rec.get("source", "").startswith("report:") and kind == "csei":
+                    pos.append(rec["text"])
+                    pos_doc.append(rec["doc_id"])
+                elif kind == "news_other" and len(neg) < 60:
+                    neg.append(rec["text"])
+        if not pos:
+            return np.zeros((0, self.embedder.dim), np.float32), 0.0, 1.0
+        P = self.embedder.embed_passages(pos)
+        docs = np.array(pos_doc)
+        sims = P @ P.T
+        sims[docs[:, None] == docs[None, :]] = -1.0
+        hi = float(np.mean(sims.max(axis=1)))
+        lo = float(np.mean((self.embedder.embed_passages(neg) @ P.T).max(axis=1))) if neg else hi - 0.2
+        if hi - lo < 1e-3:
+            lo = hi - 0.2
+        self._anchors = {"lo": round(lo, 4), "hi": round(hi, 4), "n_known_passages": len(pos)}
+        return P, lo, hi
+
+    def _known_similarity(self, vecs: np.ndarray) -> np.ndarray:
+        P, lo, hi = self._known
+        if not len(P) or not len(vecs):
+            return np.zeros(len(vecs), np.float32)
+        raw = (vecs @ P.T).max(axis=1)
+        return np.clip((raw - lo) / (hi - lo), 0.0, 1.0)
