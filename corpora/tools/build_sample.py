@@ -316,18 +316,43 @@ def _docx() -> bytes:
     return buf.getvalue()
 
 
+_ALLOTMENT_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Eastvale Allotment Association</title></head>
+<body>
+<main>
+<h1>Eastvale Allotment Association</h1>
+<p>The association manages forty-two plots on the old railway land behind the community hall.</p>
+<p>Plots are allocated every March, and the waiting list is kept by the secretary.</p>
+<p>Members share a tool shed, two water butts and a compost bay near the north gate.</p>
+<p>Bonfires are not allowed between April and September, and hosepipes may only be used before nine.</p>
+<p>New tenants receive a starter pack with seed potatoes, onion sets and a copy of the site rules.</p>
+<p>The annual produce show takes place on the last Saturday of August, with prizes for the heaviest marrow.</p>
+<p>Children are welcome on the site if an adult plot holder stays with them at all times.</p>
+<p>Rent is twenty-five pounds a year for a full plot and fifteen pounds for a half plot.</p>
+</main>
+</body>
+</html>
+"""
+
+
 def _truncated_warc() -> bytes:
-    """A two-page crawl cut in the middle of its last response record."""
+    """A one-page crawl cut inside the payload of its response record.
+
+    That is what an interrupted download leaves: the WARC and HTTP headers of the
+    last record are complete, its body and its gzip member are not.
+    """
     warc = _Warc()
     warc.warcinfo("truncated-crawl.warc.gz", CRAWL_START)
-    body = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Allotment association"
-            "</title></head><body><main><h1>Allotment association</h1>"
-            + "<p>Plots are allocated each spring; the waiting list is kept at the community hall.</p>" * 20
-            + "</main></body></html>").encode("utf-8")
-    warc.page("https://allotments.example.org.uk/", CRAWL_START, "200 OK", body, "text/html; charset=utf-8")
+    warc.page("https://allotments.eastvale.org.uk/", CRAWL_START, "200 OK",
+              _ALLOTMENT_PAGE.encode("utf-8"), "text/html; charset=utf-8")
     last = warc.members[-1]
     whole = b"".join(warc.members)
-    return whole[: len(whole) - len(last) // 2]
+    cut = whole[: len(whole) - len(last) // 4]
+    partial = zlib.decompressobj(31).decompress(cut[len(whole) - len(last):])
+    if b"\r\n\r\n<!DOCTYPE html>" not in partial or partial.endswith(b"</html>\n"):
+        raise SampleError("the truncated WARC must end inside the HTML body of its response")
+    return cut
 
 
 def build_broken() -> dict[str, bytes]:
