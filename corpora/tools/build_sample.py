@@ -84,9 +84,14 @@ class SampleError(Exception):
 
 # --------------------------------------------------------------------------- manifest
 
+def manifest_path(sample_dir: Path = SAMPLE_DIR) -> Path:
+    """The labels live beside the sample folder, not in it, so a scan of the folder reads only pages."""
+    return sample_dir.parent / f"{sample_dir.name}.manifest.jsonl"
+
+
 def load_manifest(sample_dir: Path = SAMPLE_DIR) -> list[dict[str, Any]]:
     """The rows of ``manifest.jsonl`` (one per page or JSONL record), in file order."""
-    path = sample_dir / "manifest.jsonl"
+    path = manifest_path(sample_dir)
     rows = []
     for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
         if not line.strip():

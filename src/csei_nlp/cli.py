@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--out", metavar="DIR", help="also write eval.json and eval.md here")
     e.set_defaults(func=_cmd_eval)
 
+    from .discover import cli as _discover_cli  # noqa: F401  (registers discover/runs/queries/schedule)
+
     for register in _PLUGINS:
         register(sub)
     return p

@@ -13,8 +13,9 @@ only labels them -- nothing is dropped:
 ``near_dup_group``  the id of the first document of a group of near copies:
                     estimated Jaccard similarity of word ``shingle``-grams at or
                     above ``[dedup] threshold`` (MinHash with ``num_perm``
-                    permutations and LSH, fixed seed, so the same input in the
-                    same order gives the same labels).  An exact copy joins its
+                    permutations, fixed seed, so the same input in the same order
+                    gives the same labels; LSH bands favour recall, and every
+                    candidate's estimated similarity is checked).  An exact copy joins its
                     original's group.
 
 Labels are decided when a document arrives, and earlier labels never change:
@@ -75,7 +76,10 @@ class Deduplicator:
         from datasketch import MinHash, MinHashLSH
 
         self._MinHash = MinHash
-        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm)
+        # Bands tuned for recall (datasketch's default weighs misses and false
+        # candidates equally and finds only ~40% of pairs right at the threshold):
+        # every candidate is checked against its stored signature below.
+        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm, weights=(0.05, 0.95))
         self._exact: dict[str, str] = {}  # normalised-text hash -> first doc id
         self._signature: dict[str, np.ndarray] = {}  # doc id -> MinHash values (uint32)
         self._order: dict[str, int] = {}  # doc id -> arrival number

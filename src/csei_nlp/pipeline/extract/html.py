@@ -29,14 +29,6 @@ _CELL_SPLIT_RE = re.compile(r"(?<!\\)\|")
 _RULE_RE = re.compile(r"^:?-{3,}:?$")
 # No dateparser fallback (extensive_search): it costs ~2 s per page that reaches it.
 _DATE_PARAMS = {"extensive_search": False, "original_date": True, "outputformat": "%Y-%m-%d"}
-_LOWER = "translate(concat(@id, ' ', @class, ' ', @aria-label), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-# A cheap prefilter evaluated by libxml2; BANNER_ATTR_RE then decides.
-_BANNER_XPATH = "//*[@role='dialog' or " + " or ".join(
-    f"contains({_LOWER}, '{w}')"
-    for w in ("cookie", "consent", "gdpr", "rgpd", "dsgvo", "cmp", "onetrust", "optanon", "didomi",
-              "usercentrics", "iubenda", "cc-", "cc_", "truste", "privacy", "rodo", "termly", "klaro",
-              "tarteaucitron")
-) + "]"
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
 
@@ -137,8 +129,15 @@ def _remove_banners(tree: Any) -> list[str]:
     """Drop cookie/consent containers (by class/id/dialog role, confirmed by their text); return their texts."""
     removed: list[str] = []
     dropped: list[Any] = []
-    for el in tree.xpath(_BANNER_XPATH):
-        if el.tag in _NEVER_REMOVE or el.getparent() is None:
+    candidates = []
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or el.tag in _NEVER_REMOVE or el.tag in _SKIP_TAGS:
+            continue
+        attrs = " ".join(filter(None, (el.get("id"), el.get("class"), el.get("aria-label"))))
+        if el.get("role") == "dialog" or (attrs and BANNER_ATTR_RE.search(attrs)):
+            candidates.append(el)
+    for el in candidates:
+        if el.getparent() is None:
             continue
         if any(anc in dropped for anc in el.iterancestors()):
             continue

@@ -1,0 +1,267 @@
+"""The review app's own tables, kept apart from the scan's store.
+
+A rescan replaces the scan store's candidates; people's work (accounts,
+decisions, annotation actions) must survive that, so it lives here: by
+default in ``OUTDIR/app.sqlite`` (SQLite, WAL), or on a PostgreSQL server
+named by ``[web] database_url`` for a team.  SQLAlchemy Core keeps one code
+path for both.
+
+Everything people do is appended, never updated: a decision, an annotation,
+a skip, an undo, an adjudication are each one new row.  The current state
+(latest decision of a site, live labels of a passage) is derived by query.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint, create_engine, event, func, select)
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..errors import ConfigError, CseiError
+
+ROLES = ("admin", "analyst", "annotator")
+DECISIONS = ("accept", "reject", "unsure")
+APP_DB_FILENAME = "app.sqlite"
+
+metadata = MetaData()
+
+settings = Table(
+    "app_settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+users = Table(
+    "app_users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+decisions = Table(
+    "app_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site", String(255), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("user_id", Integer, ForeignKey("app_users.id"), nullable=False),
+    Column("user_name", String(80), nullable=False),
+    Column("created", String(32), nullable=False),
+    Column("model_version", String(255), nullable=False, default=""),
+    Column("run_id", String(64), nullable=False, default=""),
+    Index("app_decisions_site", "site", "id"),
+)
+
+# The active-learning queue: which passages are offered, why, and in what order.
+queue_items = Table(
+    "app_queue", metadata,
+    Column("passage_id", String(64), primary_key=True),
+    Column("doc_id", String(64), nullable=False),
+    Column("site", String(255), nullable=False, default=""),
+    Column("lang", String(16), nullable=False, default="und"),
+    Column("source", Text, nullable=False, default=""),
+    Column("strategy", String(32), nullable=False),  # uncertainty:<family> | random
+    Column("uncertainty", Float, nullable=False, default=0.0),
+    Column("position", Integer, nullable=False),
+    Column("overlap", Boolean, nullable=False, default=False),  # blind double annotation
+    Column("batch", Integer, nullable=False, default=0),
+    Column("created", String(32), nullable=False),
+    Index("app_queue_position", "position"),
+)
+
+# Who is currently looking at which item, so two annotators are not shown the same
+# single-annotation item at once.
+assignments = Table(
+    "app_assignments", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("passage_id", String(64), nullable=False),
+    Column("user_id", Integer, ForeignKey("app_users.id"), nullable=False),
+    Column("assigned", String(32), nullable=False),
+    UniqueConstraint("passage_id", "user_id", name="app_assignments_once"),
+)
+
+annotation_events = Table(
+    "app_annotation_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("passage_id", String(64), nullable=False),
+    Column("user_id", Integer, ForeignKey("app_users.id"), nullable=False),
+    Column("user_name", String(80), nullable=False),
+    Column("action", String(16), nullable=False),  # label | skip | undo | adjudicate
+    Column("labels", Text, nullable=False, default="{}"),
+    Column("target_id", Integer, nullable=True),  # the event an undo retracts
+    Column("created", String(32), nullable=False),
+    Column("model_version", String(255), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Index("app_events_user", "user_id", "id"),
+    Index("app_events_passage", "passage_id", "id"),
+)
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def database_url(out_dir: str | Path, configured: str = "") -> str:
+    """``configured`` if set, else the SQLite file beside the scan store."""
+    if configured:
+        return configured
+    return f"sqlite:///{Path(out_dir).resolve() / APP_DB_FILENAME}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, a busy timeout and IMMEDIATE transactions."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if not (url.startswith("sqlite") or url.startswith("postgresql+psycopg")):
+        raise ConfigError(f"[web] database_url: unsupported database {url.split(':', 1)[0]!r}; "
+                          "use sqlite:///PATH or postgresql://USER@HOST/DB")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # IMMEDIATE takes the write lock up front: two writers queue instead of one
+            # failing with "database is locked" when it upgrades a read lock.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    return engine
+
+
+class AppDB:
+    """The app's tables over one engine; every method is one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        try:
+            metadata.create_all(self.engine)
+        except Exception as exc:  # a wrong URL or an unreachable server: say which
+            raise ConfigError(f"cannot open the app database {_redact(url)}: {exc.__class__.__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # settings -------------------------------------------------------------
+    def secret_key(self) -> str:
+        """The session-signing key, generated once and kept in the database."""
+        with self.engine.begin() as c:
+            row = c.execute(select(settings.c.value).where(settings.c.key == "secret_key")).first()
+            if row:
+                return row[0]
+            key = secrets.token_hex(32)
+            c.execute(settings.insert().values(key="secret_key", value=key))
+            return key
+
+    # users ----------------------------------------------------------------
+    def add_user(self, name: str, role: str, password: str) -> int:
+        name = name.strip()
+        if not name or len(name) > 80:
+            raise CseiError("a user name must have 1 to 80 characters")
+        if role not in ROLES:
+            raise CseiError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise CseiError("a password must have at least 8 characters")
+        try:
+            with self.engine.begin() as c:
+                res = c.execute(users.insert().values(
+                    name=name, role=role, password_hash=generate_password_hash(password),
+                    created=now(), active=True))
+                return int(res.inserted_primary_key[0])
+        except IntegrityError:
+            raise CseiError(f"a user named {name!r} already exists") from None
+
+    def authenticate(self, name: str, password: str) -> dict[str, Any] | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(users).where(users.c.name == name.strip())).mappings().first()
+        if row is None or not row["active"]:
+            # Same work either way, so response time does not reveal which names exist.
+            check_password_hash(_DUMMY_HASH, password)
+            return None
+        if not check_password_hash(row["password_hash"], password):
+            return None
+        return {"id": row["id"], "name": row["name"], "role": row["role"]}
+
+    def user(self, user_id: int) -> dict[str, Any] | None:
+        with self.engine.connect() as c:
+            row = c.execute(select(users.c.id, users.c.name, users.c.role, users.c.active)
+                            .where(users.c.id == user_id)).mappings().first()
+        return dict(row) if row and row["active"] else None
+
+    def users(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(users.c.id, users.c.name, users.c.role, users.c.created)
+                             .order_by(users.c.name)).mappings().all()
+        return [dict(r) for r in rows]
+
+    # decisions ------------------------------------------------------------
+    def add_decision(self, site: str, decision: str, note: str, user: dict[str, Any],
+                     model_version: str, run_id: str) -> int:
+        if decision not in DECISIONS:
+            raise CseiError(f"unknown decision {decision!r}; one of {', '.join(DECISIONS)}")
+        with self.engine.begin() as c:
+            res = c.execute(decisions.insert().values(
+                site=site, decision=decision, note=note[:4000], user_id=user["id"],
+                user_name=user["name"], created=now(), model_version=model_version, run_id=run_id))
+            return int(res.inserted_primary_key[0])
+
+    def decision_history(self, site: str) -> list[dict[str, Any]]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(decisions).where(decisions.c.site == site)
+                             .order_by(decisions.c.id.desc())).mappings().all()
+        return [dict(r) for r in rows]
+
+    def all_decisions(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as c:
+            rows = c.execute(select(decisions).order_by(decisions.c.id)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def latest_decisions(self) -> dict[str, dict[str, Any]]:
+        """site -> its most recent decision."""
+        last = select(decisions.c.site, func.max(decisions.c.id).label("mid")).group_by(decisions.c.site).subquery()
+        with self.engine.connect() as c:
+            rows = c.execute(select(decisions).join(last, decisions.c.id == last.c.mid)).mappings().all()
+        return {r["site"]: dict(r) for r in rows}
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        cred, host = rest.rsplit("@", 1)
+        return f"{scheme}://{cred.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+def loads(text: str | None) -> Any:
+    return json.loads(text) if text else {}
