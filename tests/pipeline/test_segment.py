@@ -11,7 +11,6 @@ import pytest
 import spacy
 
 from csei_nlp import config
-from csei_nlp.pipeline import segment as seg
 from csei_nlp.pipeline.segment import Segment, segment, split_sentences
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "language"

@@ -168,6 +168,53 @@ class Store:
         rows = self.conn.execute("SELECT status, COUNT(*) FROM documents GROUP BY status").fetchall()
         return {r[0]: r[1] for r in rows}
 
+    def merge_from(self, other: str | Path, replace_sources: Iterable[str] = ()) -> dict[str, int]:
+        """Copy the documents, passages and failures of another store into this one.
+
+        Rows of documents whose ``source`` is in ``replace_sources`` are deleted first
+        (an input that changed may now hold fewer WARC records).  Rows are keyed by
+        stable ids, so merging the same store twice leaves the same content: the merge
+        is idempotent, and it runs in one transaction.
+        """
+        other = Path(other)
+        if other.is_dir():
+            other = other / self.FILENAME
+        c = self.conn
+        c.commit()
+        c.execute("ATTACH DATABASE ? AS other", (str(other),))
+        try:
+            with c:
+                srcs = sorted(set(replace_sources))
+                c.execute("CREATE TEMP TABLE IF NOT EXISTS _merge_src (source TEXT PRIMARY KEY)")
+                c.execute("DELETE FROM _merge_src")
+                c.executemany("INSERT OR IGNORE INTO _merge_src VALUES (?)", [(s,) for s in srcs])
+                old = "SELECT id FROM main.documents WHERE source IN (SELECT source FROM _merge_src)"
+                c.execute(f"DELETE FROM main.passages WHERE doc_id IN ({old})")
+                c.execute(f"DELETE FROM main.failures WHERE doc_id IN ({old})")
+                c.execute("DELETE FROM main.documents WHERE source IN (SELECT source FROM _merge_src)")
+                c.execute("DELETE FROM main.passages WHERE doc_id IN (SELECT id FROM other.documents)")
+                c.execute("INSERT OR REPLACE INTO main.documents SELECT * FROM other.documents")
+                c.execute("INSERT OR REPLACE INTO main.passages SELECT * FROM other.passages")
+                c.execute("INSERT OR REPLACE INTO main.failures SELECT * FROM other.failures")
+                # a document that is ok now clears an older failure row of the same document
+                c.execute("DELETE FROM main.failures WHERE doc_id IN "
+                          "(SELECT id FROM other.documents WHERE status='ok')")
+                n = {t: c.execute(f"SELECT COUNT(*) FROM other.{t}").fetchone()[0]
+                     for t in ("documents", "passages", "failures")}
+        finally:
+            c.execute("DETACH DATABASE other")
+        return n
+
+    def delete_sources(self, sources: Iterable[str]) -> None:
+        """Remove every row that came from these input paths (inputs that are gone)."""
+        c = self.conn
+        with c:
+            for s in sorted(set(sources)):
+                ids = "SELECT id FROM documents WHERE source=?"
+                c.execute(f"DELETE FROM passages WHERE doc_id IN ({ids})", (s,))
+                c.execute(f"DELETE FROM failures WHERE doc_id IN ({ids})", (s,))
+                c.execute("DELETE FROM documents WHERE source=?", (s,))
+
     # candidates -----------------------------------------------------------
     def replace_candidates(self, rows: list[dict[str, Any]], run_id: str) -> None:
         c = self.conn

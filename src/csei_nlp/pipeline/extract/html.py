@@ -234,10 +234,12 @@ def extract_html(html: str, url: str | None, cfg: dict[str, dict[str, Any]]) -> 
     except (ValueError, TypeError, AttributeError, RecursionError, MemoryError) as exc:
         raise ExtractionError("extraction_error", f"trafilatura failed: {type(exc).__name__}: {exc}") from None
     raw_text = _clean_text(getattr(doc, "text", None) or "") if doc is not None else ""
-    if not raw_text and favor == "precision":
-        # Short organisation pages can fall under precision mode's thresholds.
+    if len(raw_text) < int(ecfg["min_chars"]) and favor == "precision":
+        # Short organisation pages and list pages fall under precision mode's thresholds.
+        retry = _parse(html)
+        _remove_banners(retry)
         doc = trafilatura.bare_extraction(
-            _parse(html), url=url, fast=bool(ecfg["fast"]), favor_recall=True, include_comments=False,
+            retry, url=url, fast=bool(ecfg["fast"]), favor_recall=True, include_comments=False,
             include_tables=True, deduplicate=False, with_metadata=True, date_extraction_params=_DATE_PARAMS,
         )
         raw_text = _clean_text(getattr(doc, "text", None) or "") if doc is not None else ""

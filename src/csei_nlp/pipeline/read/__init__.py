@@ -71,12 +71,12 @@ def read_file(path: Path, cfg: dict[str, dict[str, Any]], size: int | None = Non
     if kind == "unknown":
         yield _problem(path, "skipped", "unsupported_type", "not HTML, PDF, text, JSONL or WARC (by content and extension)")
         return
+    if size > max_bytes:
+        yield _problem(path, "skipped", "too_large", f"{size} bytes, over [scan] max_bytes = {max_bytes}", bytes=size)
+        return
     if kind == "binary":
         yield _problem(path, "failed", "binary",
                        "named like a text/HTML document but its bytes are binary (NUL or control characters)")
-        return
-    if size > max_bytes:
-        yield _problem(path, "skipped", "too_large", f"{size} bytes, over [scan] max_bytes = {max_bytes}", bytes=size)
         return
     try:
         if kind == "html.gz":

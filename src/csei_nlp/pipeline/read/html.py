@@ -68,6 +68,19 @@ _MOJIBAKE_HINT_RE = re.compile(
     "[\u00c2-\u00c5\u00ce\u00cf\u00d0\u00d1\u00e2][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178"
     "\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
+_HTML_LANG_RE = re.compile(rb"<html\b[^>]*?\blang\s*=\s*[\"']?\s*([A-Za-z]{2,3})", re.I)
+_C1_RE = re.compile("[\u0080-\u009f]")
+_CP1250 = ("cp1250", "iso8859-2")
+_CP1251 = ("cp1251",)
+_CP1257 = ("cp1257", "iso8859-13")
+# Only languages whose legacy code pages are distinct from windows-1252; a wrong
+# lang="en" on a Polish page must not force windows-1252.
+_LANG_CODEPAGES: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("cs", "sk", "pl", "hu", "sl", "hr", "bs", "ro", "sq"), _CP1250),
+    **dict.fromkeys(("lt", "lv", "et"), _CP1257),
+    **dict.fromkeys(("bg", "uk", "ru", "mk", "be"), _CP1251),
+    "el": ("cp1253", "iso8859-7"),
+}
 _META_SCAN_BYTES = 64 * 1024
 _DETECT_BYTES = 256 * 1024
 
@@ -103,6 +116,13 @@ def _prefer_windows(name: str, data: bytes) -> str:
     if win and re.search(rb"[\x80-\x9f]", data):
         return win
     return name
+
+
+def _lang_codepages(data: bytes) -> tuple[str, ...]:
+    m = _HTML_LANG_RE.search(data[:_META_SCAN_BYTES])
+    if not m:
+        return ()
+    return _LANG_CODEPAGES.get(m.group(1).decode("ascii", "ignore").lower(), ())
 
 
 def find_meta_charset(data: bytes) -> str | None:
@@ -186,6 +206,13 @@ def decode_html(data: bytes, http_charset: str | None = None) -> tuple[str, str]
     text = _strict(data, "utf-8")
     if text is not None:
         return _finish(text, "utf-8")
+
+    # Undeclared legacy page: in CEE languages the <html lang> names the code page family
+    # better than a detector does (detectors confuse windows-1257 with windows-1258, 1250 with 1252).
+    for name in _lang_codepages(data):
+        text = _strict(data, name)
+        if text is not None and not _C1_RE.search(text):
+            return _finish(text, name)
 
     name = _detect(data)
     if name:

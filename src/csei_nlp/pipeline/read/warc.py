@@ -25,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from ...types import RawInput
-from .discover import looks_like_html
+from .discover import gunzip_head, looks_like_html
 
 _SKIP_TYPES = {
     "warcinfo": "warcinfo",
@@ -162,8 +162,14 @@ def iter_warc(path: str | Path, cfg: dict[str, dict[str, Any]]) -> Iterator[RawI
                        detail=f"{source}: {exc.strerror or exc}")
         return
     with fh:
-        is_gz = fh.read(2) == b"\x1f\x8b"
+        head = fh.read(4096)
         fh.seek(0)
+        is_gz = head[:2] == b"\x1f\x8b"
+        start = gunzip_head(head, 16) if is_gz else head[:16]
+        if not start.lstrip(b"\r\n").startswith((b"WARC/", b"filedesc://")):
+            yield RawInput(source=source, media="unknown", status="failed", reason="corrupt",
+                           detail=f"{source}: not a WARC or ARC file (it does not start with a WARC/ARC header)")
+            return
         try:
             yield from _iterate(fh, source, max_bytes, state, recovered=None)
             return
@@ -220,6 +226,7 @@ def _iterate(fh: Any, source: str, max_bytes: int, state: _State, recovered: str
             offset = it.get_record_offset()  # also drains the rest of the record
             length = it.get_record_length()
         raw.offset = offset
+        truncated = truncated or _cut_short(record, it)
         if recovered:
             raw.meta["recovered"] = recovered
             raw.meta["offset_in"] = "decompressed stream"
@@ -250,6 +257,16 @@ def _iterate(fh: Any, source: str, max_bytes: int, state: _State, recovered: str
         yield raw
     if pending is not None:
         yield pending
+
+
+def _cut_short(record: Any, it: ArchiveIterator) -> bool:
+    """After the record was drained: did the file end inside it?"""
+    if getattr(record.raw_stream, "limit", 0) > 0:
+        return True  # fewer bytes than Content-Length
+    if record.rec_headers.get_header("Content-Length") is None and record.rec_type != "warcinfo":
+        return True  # the header block itself was cut
+    decomp = getattr(it.reader, "decompressor", None) if it.reader is not None else None
+    return decomp is not None and hasattr(decomp, "eof") and not decomp.eof
 
 
 def _convert(record: Any, it: ArchiveIterator, source: str, max_bytes: int) -> tuple[RawInput, bool]:

