@@ -117,6 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
 _PLUGINS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
+def _register_web(sub: argparse._SubParsersAction) -> None:
+    from .web.cli import register
+
+    register(sub)
+
+
+_PLUGINS.append(_register_web)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

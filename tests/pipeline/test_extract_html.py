@@ -7,7 +7,7 @@ import re
 import pytest
 from lxml import html as lxml_html
 
-from csei_nlp.pipeline.extract.consent import BANNER_ATTR_RE, filter_consent
+from csei_nlp.pipeline.extract.consent import filter_consent
 from csei_nlp.pipeline.extract.html import ExtractionError, extract_html
 from csei_nlp.pipeline.read.html import decode_html
 

@@ -175,3 +175,16 @@ def test_permission_error_becomes_unreadable(tmp_path, cfg, monkeypatch):
     (r,) = iter_inputs([f], cfg)
     assert (r.status, r.reason) == ("failed", "unreadable")
     assert "Permission denied" in r.detail and str(f) in r.detail
+
+
+def test_jsonl_without_pages_is_one_skip(tmp_path, cfg):
+    path = tmp_path / "labels.jsonl"
+    path.write_text("\n".join(json.dumps({"id": f"p{i}", "is_csei": i % 2}) for i in range(250)) + "\n", "utf-8")
+    (r,) = iter_inputs([path], cfg)
+    assert (r.status, r.reason) == ("skipped", "unsupported_type")
+    assert "label or manifest" in r.detail
+    # A page export whose first lines are bad still reports each line.
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("\n".join([json.dumps({"id": 1}), json.dumps({"text": "Zadruga u Splitu."})]) + "\n", "utf-8")
+    items = list(iter_inputs([mixed], cfg))
+    assert [(r.offset, r.status) for r in items] == [(1, "failed"), (2, "ok")]

@@ -259,6 +259,7 @@ def write_training_file(state: AppState) -> tuple[Path, int]:
 def _routes(app: Flask, state: AppState) -> None:
     @app.before_request
     def _csrf_protect() -> None:
+        current_user()
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
             tok = session.get("csrf") or ""
@@ -346,6 +347,7 @@ def _routes(app: Flask, state: AppState) -> None:
         if c is None:
             abort(404, description=f"No candidate {site!r} in this scan.")
         return render_template("candidate.html", c=c, docs=cat.documents_of(site), help=COMPONENT_HELP,
+                               cues=cat.cue_evidence(site),
                                weights=state.cfg["score"], history=state.db.decision_history(site),
                                decisions=DECISIONS, run=cat.run_info())
 

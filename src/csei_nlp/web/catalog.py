@@ -194,6 +194,22 @@ class Catalog:
             "WHERE site = ? AND status = 'ok' ORDER BY url, id LIMIT ?", (site, limit))
         return [dict(r) for r in rows]
 
+    def cue_evidence(self, site: str, limit: int = 8) -> list[dict[str, Any]]:
+        """The site's passages with the most cue matches (works without a classifier)."""
+        rows = self.conn.execute(
+            "SELECT p.doc_id, p.idx, p.start, p.text, p.spans, d.url, d.source, d.offset FROM passages p "
+            "JOIN documents d ON d.id = p.doc_id WHERE d.site = ? AND d.status = 'ok' AND d.dup_of IS NULL "
+            "AND p.spans IS NOT NULL AND p.spans != '[]' LIMIT 2000", (site,))
+        out = []
+        for r in rows:
+            spans = json.loads(r["spans"] or "[]")
+            rel = [{**s, "start": s["start"] - r["start"], "end": s["end"] - r["start"]} for s in spans]
+            out.append({"doc_id": r["doc_id"], "passage": r["idx"], "text": r["text"], "spans": rel,
+                        "url": r["url"], "source": r["source"] if r["offset"] is None else f"{r['source']}@{r['offset']}",
+                        "groups": sorted({s["family"] for s in spans})})
+        out.sort(key=lambda e: (-len(e["groups"]), -len(e["spans"]), e["doc_id"], e["passage"]))
+        return out[:limit]
+
     def document(self, doc_id: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
         return dict(row) if row else None
@@ -201,7 +217,12 @@ class Catalog:
     def passages(self, doc_id: str) -> list[dict[str, Any]]:
         rows = self.conn.execute("SELECT idx, start, \"end\", text, spans FROM passages WHERE doc_id = ? ORDER BY idx",
                                  (doc_id,))
-        return [{**dict(r), "spans": json.loads(r["spans"] or "[]")} for r in rows]
+        out = []
+        for r in rows:
+            spans = json.loads(r["spans"] or "[]")
+            rel = [{**s, "start": s["start"] - r["start"], "end": s["end"] - r["start"]} for s in spans]
+            out.append({**dict(r), "spans": spans, "rel_spans": rel})
+        return out
 
     def facets(self) -> dict[str, list[Any]]:
         countries = [r[0] for r in self.conn.execute(

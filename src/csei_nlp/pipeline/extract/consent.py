@@ -22,7 +22,7 @@ _COOKIE_WORDS = [
     r"cookie", r"cookies", r"ciasteczk", r"sütik", r"sütit", r"süti\b", r"sütiket", r"piškot",
     r"kolačić", r"kolacic", r"kolačići", r"колачић", r"колачиња", r"колачињ", r"бисквитк", r"куки",
     r"slapuk", r"sīkdatn", r"sikdatn", r"küpsis", r"küpsise", r"evästei", r"evästee", r"eväste",
-    r"kakor\b", r"kakorna", r"fianán", r"biskota", r"μπισκότ",
+    r"kakor\b", r"kakorna", r"fianá", r"biskota", r"μπισκότ",
 ]
 
 # Consent, privacy and "this website" words; prefixes, matched at a word start.
@@ -170,6 +170,9 @@ def _norm_button(line: str) -> str:
     return _PUNCT_RE.sub(" ", line.lower()).strip()
 
 
+_BUTTON_SET = frozenset(_norm_button(b) for b in _BUTTONS)
+
+
 def is_consent_text(text: str, max_len: int = MAX_PARAGRAPH) -> bool:
     """True for a paragraph that asks for cookie/consent (a cookie word and a consent word)."""
     t = text.strip()
@@ -180,7 +183,7 @@ def is_consent_text(text: str, max_len: int = MAX_PARAGRAPH) -> bool:
 
 def is_button_line(line: str) -> bool:
     n = _norm_button(line)
-    return bool(n) and len(n) <= 40 and n in _BUTTONS
+    return bool(n) and len(n) <= 40 and n in _BUTTON_SET
 
 
 def filter_consent(text: str) -> ConsentResult:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ...types import RawInput
-from .discover import HEAD_BYTES, Found, looks_binary, read_gzip_capped, sniff, walk
+from .discover import HEAD_BYTES, looks_binary, read_gzip_capped, sniff, walk
 from .jsonl import iter_jsonl
 from .text import read_text
 from .warc import iter_warc

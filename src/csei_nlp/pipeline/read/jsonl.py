@@ -16,6 +16,7 @@ from typing import IO, Any
 
 from ...types import RawInput
 
+_PROBE_LINES = 100
 _URL_KEYS = ("url", "target_uri", "warc_target_uri")
 _LANG_KEYS = ("lang", "language")
 _DATE_KEYS = ("fetch_date", "date", "crawl_date", "timestamp")
@@ -51,6 +52,7 @@ def iter_jsonl(path: Path, cfg: dict[str, dict[str, Any]]) -> Iterator[RawInput]
     source = str(path)
     max_bytes = int(cfg["scan"]["max_bytes"])
     lineno = 0
+    held: list[RawInput] | None = []  # records before the first page, until we know it is a page export
     try:
         fh = _open(path)
     except OSError as exc:
@@ -62,21 +64,52 @@ def iter_jsonl(path: Path, cfg: dict[str, dict[str, Any]]) -> Iterator[RawInput]
             try:
                 line, too_long = _read_line(fh, max_bytes)
             except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                if held:
+                    yield from held
                 yield RawInput(source=source, media="unknown", offset=lineno + 1, status="failed",
                                reason="truncated",
                                detail=f"{source}: compressed stream broken after line {lineno}: {exc}")
                 return
             lineno += 1
             if too_long:
-                yield RawInput(source=source, media="unknown", offset=lineno, status="skipped",
+                rec = RawInput(source=source, media="unknown", offset=lineno, status="skipped",
                                reason="too_large",
                                detail=f"{source}: line {lineno} is longer than [scan] max_bytes = {max_bytes}")
+            elif not line:
+                break
+            elif not line.strip():
                 continue
-            if not line:
-                return
-            if not line.strip():
+            else:
+                rec = _record(source, lineno, line)
+            if held is None:
+                yield rec
                 continue
-            yield _record(source, lineno, line)
+            held.append(rec)
+            if rec.status == "ok":
+                yield from held
+                held = None
+            elif len(held) >= _PROBE_LINES:
+                if _not_pages(held):
+                    yield _not_pages_input(source, len(held))
+                    return
+                yield from held
+                held = None
+    if held:
+        if _not_pages(held):
+            yield _not_pages_input(source, len(held))
+        else:
+            yield from held
+
+
+def _not_pages(held: list[RawInput]) -> bool:
+    return all(r.reason in ("bad_record", "empty") for r in held)
+
+
+def _not_pages_input(source: str, n: int) -> RawInput:
+    # No line has a page: a manifest or label file, not a page export. One record, not one per line.
+    return RawInput(source=source, media="unknown", status="skipped", reason="unsupported_type",
+                    detail=(f"{source}: JSONL without 'html' or 'text' fields in its first {n} records "
+                            "(a label or manifest file, not pages)"))
 
 
 def _record(source: str, lineno: int, line: bytes) -> RawInput:

@@ -1,0 +1,120 @@
+"""The ``csei serve``, ``csei users`` and ``csei annotations`` subcommands.
+
+Registered into the main parser through ``csei_nlp.cli._PLUGINS``.  Flask and
+SQLAlchemy are imported only when one of these commands runs.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from ..errors import CseiError
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .. import config
+    from .app import create_app
+
+    cfg = config.load(args.config)
+    app = create_app(args.db, cfg)
+    from werkzeug.serving import run_simple
+
+    print(f"csei serve: http://{args.host}:{args.port}/  (store {Path(args.db) / 'csei.sqlite'}, "
+          f"app database {app.extensions['csei'].db.engine.url.render_as_string(hide_password=True)})",
+          file=sys.stderr)
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False, use_debugger=False)
+    return 0
+
+
+def _cmd_users_add(args: argparse.Namespace) -> int:
+    from .. import config
+    from .db import AppDB, database_url
+
+    cfg = config.load(args.config)
+    password = args.password
+    if password is None:
+        if not sys.stdin.isatty():
+            raise CseiError("no --password given and no terminal to ask on")
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise CseiError("the two passwords differ")
+    db = AppDB(database_url(args.db, cfg["web"]["database_url"]))
+    try:
+        uid = db.add_user(args.name, args.role, password)
+    finally:
+        db.dispose()
+    print(f"user {args.name!r} ({args.role}) created with id {uid}")
+    return 0
+
+
+def _cmd_users_list(args: argparse.Namespace) -> int:
+    from .. import config
+    from .db import AppDB, database_url
+
+    cfg = config.load(args.config)
+    db = AppDB(database_url(args.db, cfg["web"]["database_url"]))
+    for u in db.users():
+        print(f"{u['name']}\t{u['role']}\t{u['created']}")
+    db.dispose()
+    return 0
+
+
+def _cmd_annotations(args: argparse.Namespace) -> int:
+    import json
+
+    from ..annotate import formats, log as annolog
+    from ..paths import annotations_dir
+
+    ann = Path(args.annotations or annotations_dir())
+    if args.action == "export":
+        retracted = {r.get("retracts") for r in annolog.read(ann) if r.get("event") == "retract"}
+        recs = [r for r in annolog.read(ann) if r.get("event") == "label" and r["id"] not in retracted]
+        formats.write(recs, args.file, args.format)
+        print(f"wrote {len(recs)} annotation(s) to {args.file} ({args.format})")
+    elif args.action == "import":
+        recs = formats.read(args.file, args.format)
+        for r in recs:
+            annolog.append(ann, {**r, "event": "import", "source": r["source"], "split": None,
+                                 "written_for_project": False, "retracts": None})
+        print(f"imported {len(recs)} annotation(s) from {args.file} into {annolog.log_dir(ann)}")
+    else:  # resolve
+        out = annolog.resolve(ann)
+        Path(args.file).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in out), "utf-8")
+        print(f"wrote {len(out)} resolved passage record(s) to {args.file}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from .db import ROLES
+
+    s = sub.add_parser("serve", help="the review and annotation web app over a scan's OUTDIR",
+                       description="Serve the analysts' ranking review and the annotators' labelling queue.")
+    s.add_argument("--db", required=True, metavar="OUTDIR", help="a `csei scan` output folder")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--config", metavar="FILE", help="TOML config ([web] database_url, secure_cookies ...)")
+    s.set_defaults(func=_cmd_serve)
+
+    u = sub.add_parser("users", help="manage the web app's accounts")
+    usub = u.add_subparsers(dest="users_command", metavar="ACTION")
+    usub.required = True
+    a = usub.add_parser("add", help="create an account (asks for the password unless --password)")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=ROLES)
+    a.add_argument("--db", required=True, metavar="OUTDIR")
+    a.add_argument("--password", metavar="PW")
+    a.add_argument("--config", metavar="FILE")
+    a.set_defaults(func=_cmd_users_add)
+    ls = usub.add_parser("list", help="list accounts")
+    ls.add_argument("--db", required=True, metavar="OUTDIR")
+    ls.add_argument("--config", metavar="FILE")
+    ls.set_defaults(func=_cmd_users_list)
+
+    n = sub.add_parser("annotations", help="export/import annotations (Label Studio, Prodigy JSONL); resolve the log")
+    n.add_argument("action", choices=["export", "import", "resolve"])
+    n.add_argument("file", metavar="FILE")
+    n.add_argument("--format", choices=["labelstudio", "prodigy"], default="labelstudio")
+    n.add_argument("--annotations", metavar="DIR", help="annotations folder (default: the project's)")
+    n.set_defaults(func=_cmd_annotations)

@@ -1,0 +1,38 @@
+// csei serve: keyboard shortcuts for the annotation screen. Loaded as a file (the CSP forbids inline scripts).
+(function () {
+  "use strict";
+  document.addEventListener("DOMContentLoaded", function () {
+    var form = document.getElementById("annotate-form");
+    var undo = document.getElementById("undo-form");
+    var guide = document.getElementById("guidelines-link");
+    if (!form && !undo) {
+      if (location.pathname === "/guidelines") {
+        document.addEventListener("keydown", function (e) { if (e.key === "Escape") location.href = "/annotate"; });
+      }
+      return;
+    }
+    var byKey = {};
+    if (form) {
+      form.querySelectorAll("input[data-key]").forEach(function (box) { byKey[box.dataset.key] = box; });
+    }
+    var busy = false;
+    function submit(f, action) {
+      if (busy) return; busy = true;
+      if (action) {
+        var h = document.createElement("input"); h.type = "hidden"; h.name = "action"; h.value = action; f.appendChild(h);
+      }
+      f.submit();
+    }
+    document.addEventListener("keydown", function (e) {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      var t = e.target;
+      if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type !== "checkbox"))) return;
+      var k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+      if (form && byKey[k]) { byKey[k].checked = !byKey[k].checked; e.preventDefault(); return; }
+      if (form && k === "Enter") { e.preventDefault(); submit(form, "label"); return; }
+      if (form && k === "k") { e.preventDefault(); submit(form, "skip"); return; }
+      if (undo && k === "u") { e.preventDefault(); submit(undo, null); return; }
+      if (guide && k === "g") { e.preventDefault(); location.href = guide.href; }
+    });
+  });
+})();

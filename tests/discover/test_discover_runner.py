@@ -1,0 +1,105 @@
+"""Discovery runs end to end on a small corpus copied from corpora/sample: incremental
+processing, the change report, the run history and the command line."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import sqlite3
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from csei_nlp.discover.job import load_job
+from csei_nlp.discover.runner import run_job
+from csei_nlp.discover.state import StateDB
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+
+
+def test_incremental_runs_report_exactly_the_planted_new_candidates(tmp_path, helpers):
+    job_file = helpers.write_job(tmp_path, shard_size=2)
+    corpus = tmp_path / "corpus"
+    first = helpers.add_sites(corpus, helpers.batch1)
+    job = load_job(job_file)
+
+    r1 = run_job(job)
+    assert r1.exit_code == 0 and r1.status == "ok"
+    assert sorted(r1.new_files) == first
+    sites1 = {row["site"] for row in _csv(job.state_dir / "candidates.csv")}
+    assert sites1 == set(helpers.batch1)
+    assert {c["site"] for c in r1.changes} == sites1 and {c["change"] for c in r1.changes} == {"new"}
+
+    # plant two new organisations: one in France, one in Slovakia (CEE)
+    planted = helpers.add_sites(corpus, helpers.batch2)
+    r2 = run_job(job)
+    assert r2.exit_code == 0
+    assert sorted(r2.new_files) == planted  # only the new files were processed
+    st = StateDB(job.state_dir)
+    shard_files = sorted(f.path for s in st.shards_of_run(r2.run_id) for f in s.files)
+    st.close()
+    assert shard_files == planted
+    rows = _csv(job.report_dir / "latest" / "new_candidates.csv")
+    assert [(r["change"], r["site"], r["focus"]) for r in rows] == [
+        ("new", "klaster-hornarieka.sk", "1"), ("new", "ptce-orvane.fr", "0")]
+    assert rows[0]["cee"] == "1" and rows[0]["country"] == "SK"
+    assert (job.report_dir / r2.run_id / "new_candidates.csv").read_bytes() == \
+        (job.report_dir / "latest" / "new_candidates.csv").read_bytes()
+    cands = _csv(job.state_dir / "candidates.csv")
+    assert {c["site"] for c in cands} == set(helpers.batch1 + helpers.batch2)
+    assert [int(c["rank"]) for c in cands] == list(range(1, len(cands) + 1))
+
+    # the digest lists the CEE one first; the feed has one entry per change of both runs
+    html = (job.report_dir / "latest" / "digest.html").read_text("utf-8")
+    assert html.index("klaster-hornarieka.sk") < html.index("ptce-orvane.fr")
+    feed = ET.fromstring((job.report_dir / "latest" / "feed.xml").read_bytes())
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == len(r1.changes) + 2
+    assert len({e.findtext(f"{ATOM}id") for e in entries}) == len(entries)
+
+    # nothing new: nothing processed, nothing reported; a touched but unchanged file is not redone
+    os.utime(planted[0], ns=(1_000_000_000, 1_000_000_000))
+    r3 = run_job(job)
+    assert r3.new_files == [] and r3.changes == []
+    # a changed file is processed again, alone
+    page = Path(first[0])
+    page.write_text(page.read_text("utf-8").replace("</body>", "<p>Nowy akapit.</p></body>"), "utf-8")
+    r4 = run_job(job)
+    assert r4.new_files == [first[0]]
+    # a vanished organisation is reported as disappeared (forget_missing = true)
+    for p in (corpus / "gruenes-wiesenthal.de").iterdir():
+        p.unlink()
+    r5 = run_job(job)
+    assert [(c["change"], c["site"]) for c in r5.changes] == [("disappeared", "gruenes-wiesenthal.de")]
+    con = sqlite3.connect(job.state_dir / "store" / "csei.sqlite")
+    assert con.execute("SELECT COUNT(*) FROM documents WHERE site='gruenes-wiesenthal.de'").fetchone()[0] == 0
+    n_docs, n_ids = con.execute("SELECT COUNT(*), COUNT(DISTINCT id) FROM documents").fetchone()
+    con.close()
+    assert n_docs == n_ids == len(first) + len(planted) - 2
+
+    # the history, through the command line
+    out = helpers.run_cli("runs", "--job", str(job_file))
+    assert out.returncode == 0
+    lines = [l for l in out.stdout.splitlines() if l.startswith("2")]
+    assert [l.split()[0] for l in lines] == [r.run_id for r in (r1, r2, r3, r4, r5)]
+    st = StateDB(job.state_dir)
+    runs = st.runs()
+    st.close()
+    assert [r["counts"]["new_or_changed"] for r in runs] == [len(first), len(planted), 0, 1, 0]
+    assert all(r["status"] == "ok" and r["duration_s"] > 0 and r["models"]["models"] == "off" for r in runs)
+
+
+def test_cli_is_silent_on_success_and_exits_2_on_bad_job(tmp_path, helpers):
+    job_file = helpers.write_job(tmp_path)
+    helpers.add_sites(tmp_path / "corpus", ["zelenalhota.cz"])
+    ok = helpers.run_cli("discover", "--job", str(job_file))
+    assert (ok.returncode, ok.stdout, ok.stderr) == (0, "", "")
+    verbose = helpers.run_cli("discover", "--job", str(job_file), "--verbose")
+    assert verbose.returncode == 0 and "0 new or changed inputs" in verbose.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(job_file.read_text("utf-8").replace("shard_size", "shard_sise"), "utf-8")
+    res = helpers.run_cli("discover", "--job", str(bad))
+    assert res.returncode == 2 and str(bad) in res.stderr and "shard_sise" in res.stderr

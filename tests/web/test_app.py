@@ -1,0 +1,187 @@
+"""The app through its HTTP interface: permissions, CSRF, safety, decisions, exports, concurrency."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import threading
+
+from conftest import PASSWORD, csrf_of, login
+
+
+def test_anonymous_users_are_refused(app):
+    c = app.test_client()
+    for url in ("/ranking", "/candidate/zelenalhota.cz", "/annotate", "/export/decisions.csv", "/overview"):
+        r = c.get(url)
+        assert r.status_code == 302 and r.headers["Location"].startswith("/login"), url
+    # a POST without a session has no CSRF token either: refused before anything is written
+    r = c.post("/candidate/zelenalhota.cz/decision", data={"decision": "accept"})
+    assert r.status_code == 400
+    assert app.extensions["csei"].db.all_decisions() == []
+
+
+def test_wrong_password_and_csrf(app):
+    c = app.test_client()
+    tok = csrf_of(c.get("/login").text)
+    r = c.post("/login", data={"name": "alice", "password": "wrong password", "csrf_token": tok})
+    assert r.status_code == 401 and "wrong password" in r.text
+    r = c.post("/login", data={"name": "alice", "password": PASSWORD})  # no token
+    assert r.status_code == 400
+    tok = login(c, "alice")
+    r = c.post("/candidate/zelenalhota.cz/decision", data={"decision": "accept", "csrf_token": "forged"})
+    assert r.status_code == 400 and "security token" in r.text
+    assert app.extensions["csei"].db.all_decisions() == []
+
+
+def test_annotator_cannot_decide_or_export(app):
+    c = app.test_client()
+    tok = login(c, "nina")
+    r = c.post("/candidate/zelenalhota.cz/decision", data={"decision": "accept", "csrf_token": tok})
+    assert r.status_code == 403
+    assert c.get("/ranking").status_code == 403
+    assert c.get("/export/decisions.json").status_code == 403
+    assert c.get("/agreement").status_code == 403  # blind: no view of others' labels
+    assert app.extensions["csei"].db.all_decisions() == []
+
+
+def test_security_headers_and_cookie(app):
+    c = app.test_client()
+    r = c.get("/login")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert r.headers["X-Frame-Options"] == "DENY"
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_error_page_has_no_stack_trace(app):
+    c = app.test_client()
+    login(c, "alice")
+
+    @app.route("/boom")
+    def boom():  # pragma: no cover - body is the point
+        raise RuntimeError("secret internals /etc/passwd")
+
+    r = c.get("/boom")
+    assert r.status_code == 500
+    assert "Traceback" not in r.text and "secret internals" not in r.text
+    assert "Something went wrong" in r.text
+    assert c.get("/candidate/no-such-site.example").status_code == 404
+
+
+def test_ranking_filters_sort_and_search(app):
+    c = app.test_client()
+    login(c, "alice")
+    all_rows = _csv(c.get("/export/ranking.csv").text)
+    cee_rows = _csv(c.get("/export/ranking.csv?cee=1").text)
+    assert 0 < len(cee_rows) < len(all_rows)
+    assert all(r["cee"] == "1" for r in cee_rows)
+    assert {r["site"] for r in cee_rows} >= {"klaster-zielonydol.pl", "zelenalhota.cz"}
+    ranks = [int(r["rank"]) for r in all_rows]
+    assert ranks == sorted(ranks)
+    by_name = _csv(c.get("/export/ranking.csv?sort=name").text)
+    names = [r["name"] for r in by_name]
+    assert names == sorted(names)
+    hit = _csv(c.get("/export/ranking.csv?q=hornarieka").text)
+    assert [r["site"] for r in hit] == ["klaster-hornarieka.sk"]
+    de = _csv(c.get("/export/ranking.csv?lang=de").text)
+    assert [r["site"] for r in de] == ["gruenes-wiesenthal.de"]
+    top = float(all_rows[0]["score"])
+    assert all(float(r["score"]) >= top - 1e-9 for r in _csv(c.get(f"/export/ranking.csv?min_score={top}").text))
+    page = c.get("/ranking?cee=1")
+    assert page.status_code == 200 and "gruenes-wiesenthal.de" not in page.text
+
+
+def test_candidate_page_escapes_crawled_text(app):
+    c = app.test_client()
+    login(c, "alice")
+    r = c.get("/candidate/klaster-zielonydol.pl")
+    assert r.status_code == 200
+    assert "<script>window.__pwned" not in r.text
+    assert "&lt;script&gt;window.__pwned=1" in r.text
+    assert "<mark" in r.text  # cue spans highlighted
+    for comp in ("classifier", "criteria", "helix", "self designation"):
+        assert comp in r.text
+
+
+def test_decisions_append_only_and_exported(app):
+    c = app.test_client()
+    tok = login(c, "alice")
+    for d, note in (("unsure", "check members"), ("accept", "members are social cooperatives")):
+        r = c.post("/candidate/zelenalhota.cz/decision", data={"decision": d, "note": note, "csrf_token": tok})
+        assert r.status_code == 302
+    c2 = app.test_client()
+    tok2 = login(c2, "bob")
+    c2.post("/candidate/zelenalhota.cz/decision", data={"decision": "reject", "note": "<b>no</b>", "csrf_token": tok2})
+    hist = app.extensions["csei"].db.decision_history("zelenalhota.cz")
+    assert [h["decision"] for h in hist] == ["reject", "accept", "unsure"]
+    assert [h["user_name"] for h in hist] == ["bob", "alice", "alice"]
+    assert all(h["model_version"] and h["created"] for h in hist)
+    rows = _csv(c.get("/export/decisions.csv").text)
+    assert [(r["site"], r["decision"], r["user_name"]) for r in rows] == [
+        ("zelenalhota.cz", "unsure", "alice"), ("zelenalhota.cz", "accept", "alice"), ("zelenalhota.cz", "reject", "bob")]
+    js = json.loads(c.get("/export/decisions.json").data)
+    assert js[1]["note"] == "members are social cooperatives"
+    page = c.get("/candidate/zelenalhota.cz").text
+    assert "&lt;b&gt;no&lt;/b&gt;" in page
+    ranking = _csv(c.get("/export/ranking.csv?cee=1").text)
+    assert {r["site"]: r["decision"] for r in ranking}["zelenalhota.cz"] == "reject"
+
+
+def test_decisions_become_document_training_data(app):
+    c = app.test_client()
+    tok = login(c, "alice")
+    c.post("/candidate/klaster-borylipiny.pl/decision", data={"decision": "accept", "csrf_token": tok})
+    c.post("/candidate/lecho-du-plateau.fr/decision", data={"decision": "reject", "csrf_token": tok})
+    c.post("/candidate/zelenalhota.cz/decision", data={"decision": "unsure", "csrf_token": tok})
+    assert c.post("/export/training", data={"csrf_token": tok}).status_code == 302
+    path = app.extensions["csei"].annotations_dir / "documents-decisions.jsonl"
+    recs = [json.loads(l) for l in path.read_text("utf-8").splitlines()]
+    by_site = {}
+    for r in recs:
+        by_site.setdefault(r["site"], []).append(r)
+    assert set(by_site) == {"klaster-borylipiny.pl", "lecho-du-plateau.fr"}  # unsure is not a label
+    assert len(by_site["klaster-borylipiny.pl"]) == 2  # both pages of the site
+    assert all(r["doc_label"] == {"is_csei": 1, "kind": "csei"} for r in by_site["klaster-borylipiny.pl"])
+    assert by_site["lecho-du-plateau.fr"][0]["doc_label"]["is_csei"] == 0
+    assert all(len(r["text"]) > 100 and r["annotator"] == "alice" for r in recs)
+
+
+def test_two_analysts_deciding_at_once_lose_nothing(app, live_server):
+    import urllib.parse
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    sites = ["zelenalhota.cz", "klaster-hornarieka.sk", "klaster-borylipiny.pl"]
+
+    def worker(name: str, errors: list) -> None:
+        jar = CookieJar()
+        op = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        try:
+            tok = csrf_of(op.open(live_server + "/login").read().decode())
+            op.open(live_server + "/login", urllib.parse.urlencode(
+                {"name": name, "password": PASSWORD, "csrf_token": tok}).encode())
+            tok = csrf_of(op.open(live_server + "/guidelines").read().decode())
+            for i in range(10):
+                for s in sites:
+                    op.open(f"{live_server}/candidate/{s}/decision", urllib.parse.urlencode(
+                        {"decision": ("accept", "reject", "unsure")[i % 3], "note": f"{name} {i}",
+                         "csrf_token": tok}).encode())
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    errors: list = []
+    threads = [threading.Thread(target=worker, args=(n, errors)) for n in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    rows = app.extensions["csei"].db.all_decisions()
+    assert len(rows) == 2 * 10 * len(sites)
+    assert {(r["user_name"], r["note"], r["site"]) for r in rows} == {
+        (n, f"{n} {i}", s) for n in ("alice", "bob") for i in range(10) for s in sites}
+
+
+def _csv(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
