@@ -29,7 +29,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     if args.lang_backend:
         overrides.setdefault("language", {})["backend"] = args.lang_backend
     cfg = config.load(args.config, overrides)
-    summary = run_scan(args.paths, args.out, cfg, progress=not args.quiet and sys.stderr.isatty() or args.progress)
+    summary = run_scan(args.paths, args.out, cfg, progress=not args.quiet and sys.stderr.isatty() or args.progress,
+                       engine=args.engine, address=args.address)
     if not args.quiet:
         print(summary.render())
     if args.strict and summary.failed:
@@ -85,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--strict", action="store_true", help="exit 1 if any input failed")
     s.add_argument("--no-classify", action="store_true", help="skip embedding and classification")
     s.add_argument("--lang-backend", choices=["langdetect", "lingua"], help="language identifier")
+    s.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="executor: local process pool (default) or a Ray cluster")
+    s.add_argument("--address", metavar="ADDR",
+                   help="Ray cluster address (ray://head:10001 or head:6379); default $RAY_ADDRESS or a local instance")
     s.add_argument("--quiet", action="store_true", help="print nothing on success")
     s.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     s.set_defaults(func=_cmd_scan)

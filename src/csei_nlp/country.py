@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from .taxonomy import CEE_COUNTRIES, LANGUAGE_COUNTRIES, is_cee
+from .taxonomy import LANGUAGE_COUNTRIES, is_cee
 
 __all__ = ["CountryGuess", "infer_country", "is_cee", "country_from_tld"]
 
@@ -95,6 +95,7 @@ _POSTAL: list[tuple[re.Pattern[str], str | None]] = [
 _POSTAL_LANGS: dict[str, set[str]] = {
     "PL": {"pl"}, "CZ": {"cs", "sk"}, "SK": {"sk", "cs", "hu"}, "PT": {"pt"}, "RO": {"ro"},
 }
+_CODE_BEFORE_CITY = re.compile(r"(?<![\d\-])((?:[A-Z]{1,2}-)?\d{3,6}|\d{3} \d{2})[ \t]+$")
 _PREFIX_COUNTRY = {"D": "DE", "A": "AT", "F": "FR", "B": "BE", "I": "IT", "L": "LU"}
 
 # Country names, local languages first, plus the forms most often seen inflected.
@@ -268,7 +269,7 @@ def _scan_text(text: str, s: _Scores, lang: str) -> None:
                 prefix = m.group(0).split("-", 1)[0]
                 c = _PREFIX_COUNTRY.get(prefix, prefix)
             elif lang and lang != "en" and lang not in _POSTAL_LANGS.get(c, {lang}):
-                weight = W_POSTAL / 4
+                weight = W_POSTAL / 8
             s.add(c, "postal", weight, f"'{m.group(0)}'")
     names, cities = _gazetteer()
     for c, pat in names.items():
@@ -277,6 +278,10 @@ def _scan_text(text: str, s: _Scores, lang: str) -> None:
     for c, pat in cities.items():
         for m in pat.finditer(text):
             s.add(c, "city", W_CITY, f"'{m.group(0)}'")
+            # "21000 Novi Sad", "1000 София": a postcode right before a known city
+            before = _CODE_BEFORE_CITY.search(text, max(0, m.start() - 12), m.start())
+            if before:
+                s.add(c, "postal", W_POSTAL, f"'{before.group(1)}'")
 
 
 def infer_country(site: str | None, texts: list[str], lang: str | None) -> CountryGuess:
@@ -298,7 +303,7 @@ def infer_country(site: str | None, texts: list[str], lang: str | None) -> Count
     totals = s.totals()
     if not totals:
         return CountryGuess(None, 0.0, [], {})
-    best, top = max(totals.items(), key=lambda kv: (kv[1], kv[0] in CEE_COUNTRIES, kv[0]))
+    best, top = max(totals.items(), key=lambda kv: (kv[1], kv[0]))
     if top < MIN_SCORE:
         return CountryGuess(None, 0.0, s.evidence, totals)
     conf = (1.0 - math.exp(-top / 2.5)) * top / sum(totals.values())

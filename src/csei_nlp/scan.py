@@ -23,6 +23,7 @@ from typing import Any
 
 from . import __version__
 from . import config as config_mod
+from .errors import ConfigError
 from .executors import local
 from .pipeline.dedup import Deduplicator
 from .pipeline.read import iter_inputs
@@ -94,8 +95,13 @@ def _sha256_file(path: Path) -> str | None:
 
 
 def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = None, *,
-             progress: bool = False, batch_size: int = 64) -> ScanSummary:
+             progress: bool = False, batch_size: int = 64, engine: str = "local",
+             address: str | None = None) -> ScanSummary:
     """Scan ``paths`` into ``out_dir``; return the run summary.
+
+    ``engine`` picks the executor of the per-document steps: ``local`` (a
+    process pool) or ``ray`` (Ray tasks; ``address`` names the cluster).
+    Both give the same documents in the same order.
 
     Raises ConfigError / ModelError before reading any input if the
     configuration or the models are unusable; never raises for a bad input.
@@ -105,6 +111,7 @@ def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = 
     from .report.outputs import write_outputs
 
     cfg = cfg or config_mod.load()
+    execute = _executor(engine, address)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     started = _now()
@@ -123,7 +130,7 @@ def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = 
         bar = tqdm(unit="doc", desc="scan", file=sys.stderr, dynamic_ncols=True)
     batch: list[Document] = []
     try:
-        for doc in local.run(iter_inputs([Path(p) for p in paths], cfg), cfg):
+        for doc in execute(iter_inputs([Path(p) for p in paths], cfg), cfg):
             sources.add(doc.source)
             if doc.status == "ok":
                 dup = dedup.add(doc.id, doc.text)
@@ -167,6 +174,24 @@ def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = 
     store.finish_run(run_id, manifest["finished"], "ok", summary.counts(), summary.timings, manifest)
     store.close()
     return summary
+
+
+def _executor(engine: str, address: str | None) -> Any:
+    """The executor's ``run(raws, cfg)``; ConfigError for an unknown or unusable engine."""
+    if engine == "local":
+        if address:
+            raise ConfigError("--address is only used with --engine ray")
+        return local.run
+    if engine == "ray":
+        from .executors import ray as ray_executor
+
+        ray_executor.require_ray()  # fail before any input is read when ray is missing
+
+        def execute(raws: Any, cfg: Config) -> Any:
+            return ray_executor.run(raws, cfg, address=address)
+
+        return execute
+    raise ConfigError(f"unknown engine {engine!r}: use 'local' or 'ray'")
 
 
 def _flush(batch: list[Document], tagging: Any, store: Store, run_id: str) -> None:

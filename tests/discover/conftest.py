@@ -58,11 +58,12 @@ workers = 1
 
 
 def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "csei_nlp.cli", *args], capture_output=True, text=True,
+    # not "-m csei_nlp.cli": run as __main__ that module would be a second copy without the plugins
+    return subprocess.run([sys.executable, "-c", "import sys; from csei_nlp.cli import main; sys.exit(main())", *args], capture_output=True, text=True,
                           timeout=timeout, env=dict(os.environ))
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def helpers():
     class H:
         add_sites = staticmethod(add_sites)

@@ -70,6 +70,11 @@ def test_tagger_predicts_calibrated_probabilities(trained, embed):
     p = tagger.predict_documents(D)
     assert p.shape == (2,) and ((p >= 0) & (p <= 1)).all()
     assert p[0] > p[1]
+    # a document without passages: empty arrays in, zero-row arrays and a feature vector out
+    empty = tagger.predict_passages([], np.zeros((0, 384), np.float32), np.zeros((0, feats.shape[1])))
+    assert {f: a.shape for f, a in empty.items()} == {f: (0, len(v)) for f, v in FAMILIES.items()}
+    d0 = tagger.document_features(np.zeros((0, 384), np.float32), empty, cues.cue_features([], 0))
+    assert d0.shape == (D.shape[1],) and 0 <= tagger.predict_documents(d0)[0] <= 1
 
 
 def test_embedder_mismatch_is_refused(trained):

@@ -55,12 +55,12 @@ def test_security_headers_and_cookie(app):
 
 
 def test_error_page_has_no_stack_trace(app):
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals /etc/passwd")
+
     c = app.test_client()
     login(c, "alice")
-
-    @app.route("/boom")
-    def boom():  # pragma: no cover - body is the point
-        raise RuntimeError("secret internals /etc/passwd")
 
     r = c.get("/boom")
     assert r.status_code == 500

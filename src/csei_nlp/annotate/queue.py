@@ -125,8 +125,13 @@ def refill(db: AppDB, store_path: Path, params: QueueParams) -> int:
     has_model = any(v is not None for it in pool for v in it["unc"].values())
     n_random = n if not has_model else max(1, round(n * params.random_share))
     taken_sites: dict[str, int] = defaultdict(int)
+    # Random picks first, so the per-site budget cannot be used up by uncertainty picks.
+    rest = list(pool)
+    rnd = random.Random(params.seed * 1_000_003 + batch)
+    rnd.shuffle(rest)
+    randoms = [(it, "random", 0.0) for it in _stratified(rest, n_random, params.per_site, taken_sites)]
+    chosen: set[str] = {it["passage_id"] for it, _, _ in randoms}
     picked: list[tuple[dict[str, Any], str, float]] = []
-    chosen: set[str] = set()
     if has_model:
         per_family = max(1, (n - n_random) // len(FAMILIES))
         for fam in FAMILIES:
@@ -135,10 +140,6 @@ def refill(db: AppDB, store_path: Path, params: QueueParams) -> int:
             for it in _stratified(cands, per_family, params.per_site, taken_sites):
                 chosen.add(it["passage_id"])
                 picked.append((it, f"uncertainty:{fam}", float(it["unc"][fam])))
-    rest = [it for it in pool if it["passage_id"] not in chosen]
-    rnd = random.Random(params.seed * 1_000_003 + batch)
-    rnd.shuffle(rest)
-    randoms = [(it, "random", 0.0) for it in _stratified(rest, n_random, params.per_site, taken_sites)]
     # Interleave: random picks spread through the batch, not bunched at its end.
     mixed: list[tuple[dict[str, Any], str, float]] = []
     step = max(1, round(len(picked) / max(1, len(randoms)))) if picked else 1

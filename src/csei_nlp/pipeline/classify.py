@@ -64,9 +64,14 @@ def default_models_dir() -> Path:
 
 
 def resolve_models_dir(configured: str | Path = "") -> Path:
+    """``configured``, else the project's models/ folder, else ./models (an installed copy
+    run from inside a clone of the repository)."""
     if configured:
         return Path(configured).expanduser()
-    return default_models_dir()
+    default = default_models_dir()
+    if not default.is_dir() and (Path.cwd() / "models").is_dir():
+        return Path.cwd() / "models"
+    return default
 
 
 def positive_proba(est: Any, X: np.ndarray) -> np.ndarray:
@@ -249,6 +254,8 @@ class Tagger:
 
 def predict_proba_matrix(model: dict[str, Any], X: np.ndarray) -> np.ndarray:
     """(n, n_labels) probabilities from a persisted model dict (scaler + one estimator per label)."""
+    if X.shape[0] == 0:
+        return np.zeros((0, len(model["estimators"])), dtype=np.float64)
     Z = model["scaler"].transform(X) if model.get("scaler") is not None else X
     cols = [positive_proba(est, Z) for est in model["estimators"]]
     return np.clip(np.column_stack(cols), 0.0, 1.0) if cols else np.zeros((len(X), 0))

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from ..pipeline.classify import CANDIDATE, Tagger, document_features, predict_proba_matrix, resolve_models_dir
+from ..pipeline.classify import CANDIDATE, Tagger, default_models_dir, document_features, predict_proba_matrix
 from ..pipeline.embed.base import embedder_id as cfg_embedder_id
 from ..taxonomy import FAMILIES
 from . import baseline
@@ -140,7 +140,7 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str
               cross_lingual: bool = True, with_baseline: bool = True, write_eval: bool = True) -> dict[str, Any]:
     """Train, save and evaluate every model; returns the report (see ``format_report``)."""
     t0 = time.perf_counter()
-    models_dir = resolve_models_dir(models_dir)
+    models_dir = Path(models_dir) if models_dir else default_models_dir()
     ds, splits = _prepare(annotations_dir, cfg, min_cee_test_langs)
     emb = make_embedder(cfg, cache_dir)
     names = cue_feature_names()
