@@ -20,8 +20,8 @@ sample: setup
 	$(BIN)/csei scan corpora/sample --out out/sample
 
 test: setup
-	bash scripts/system-deps.sh
-	$(BIN)/python -m pytest -q
+	bash scripts/system-deps.sh chromium postgresql
+	CSEI_TEST_PG_URL=$${CSEI_TEST_PG_URL:-$$(bash scripts/start-postgres.sh)} $(BIN)/python -m pytest -q
 
 train: setup
 	$(BIN)/csei train

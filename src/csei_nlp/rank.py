@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import math
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -135,18 +136,24 @@ def match_known(prof: SiteProfile, name: str, cases: tuple[KnownCase, ...],
 
 
 def site_name(prof: SiteProfile) -> str:
-    """A display name: the shortest page title, cut at the usual title separators."""
+    """A display name from the page titles.
+
+    Titles are cut at the usual separators ("About us | Klaster X"); the part
+    repeated across the site's pages is the organisation's name, and with a
+    single page the longest part usually is.
+    """
     if not prof.titles:
         return prof.site
-    titles = []
+    counts: Counter = Counter()
     for t in prof.titles:
-        for sep in (" | ", " – ", " — ", " - ", " :: "):
+        parts = [t]
+        for sep in (" | ", " – ", " — ", " - ", " :: ", " · "):
             if sep in t:
                 parts = [x.strip() for x in t.split(sep) if x.strip()]
-                t = min(parts, key=len) if len(parts) > 1 and len(parts[-1]) < 60 else parts[0]
                 break
-        titles.append(t.strip())
-    return min(titles, key=len)
+        counts.update(set(parts))
+    best = max(counts.items(), key=lambda kv: (kv[1], len(kv[0])))
+    return best[0]
 
 
 def rank_profiles(profiles: dict[str, SiteProfile], cfg: Config) -> list[dict[str, Any]]:

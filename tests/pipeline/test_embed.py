@@ -112,6 +112,9 @@ def test_missing_model_is_a_clear_error():
                                            "model": "nobody/no-such-model-xyz"}})
     with pytest.raises(ModelError, match="not found locally.*\\[embed\\] model"):
         get_embedder(cfg)
+    cfg = config.load(overrides={"embed": {"backend": "sentence-transformers", "model": "/no/such/model"}})
+    with pytest.raises(ModelError, match="not found locally"):
+        get_embedder(cfg)
     with pytest.raises(ConfigError, match="bundles only"):
         get_embedder(config.load(overrides={"embed": {"model": "intfloat/multilingual-e5-large"}}))
 

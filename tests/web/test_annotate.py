@@ -36,9 +36,13 @@ def test_queue_is_stratified_and_mixed(app):
     from csei_nlp.web.db import queue_items
     with st.db.engine.connect() as c:
         rows = c.execute(select(queue_items).order_by(queue_items.c.position)).mappings().all()
-    langs = [r["lang"] for r in rows]
-    # rotation across languages: the first picks cover several languages, not one block
-    assert len(set(langs[:5])) >= 4
+    all_langs = {r["lang"] for r in rows}
+    assert len(all_langs) >= 4
+    # rotation across languages within each strategy: its first picks are all different languages
+    for strategy in {r["strategy"] for r in rows}:
+        langs = [r["lang"] for r in rows if r["strategy"] == strategy]
+        k = min(3, len(langs))
+        assert len(set(langs[:k])) == k, (strategy, langs)
     per_site = {}
     for r in rows:
         per_site[r["site"]] = per_site.get(r["site"], 0) + 1

@@ -114,9 +114,15 @@ def _pool(store_path: Path, exclude: set[str]) -> list[dict[str, Any]]:
 
 def refill(db: AppDB, store_path: Path, params: QueueParams) -> int:
     """Append one batch to the queue; returns how many items it added (0: pool exhausted)."""
-    with db.engine.connect() as c:
-        queued = {r[0] for r in c.execute(select(queue_items.c.passage_id))}
-        last = c.execute(select(func.max(queue_items.c.position), func.max(queue_items.c.batch))).first()
+    # One transaction under the queue lock: two people refilling at once add one batch, not two clashing ones.
+    with db.engine.begin() as c:
+        _queue_lock(c)
+        return _refill(c, store_path, params)
+
+
+def _refill(c: Any, store_path: Path, params: QueueParams) -> int:
+    queued = {r[0] for r in c.execute(select(queue_items.c.passage_id))}
+    last = c.execute(select(func.max(queue_items.c.position), func.max(queue_items.c.batch))).first()
     position, batch = (last[0] or 0), (last[1] or 0) + 1
     pool = _pool(store_path, queued)
     if not pool:
@@ -159,8 +165,7 @@ def refill(db: AppDB, store_path: Path, params: QueueParams) -> int:
                      "position": position + k, "batch": batch, "created": created,
                      "overlap": _unit("overlap", params.seed, it["passage_id"]) < params.overlap})
     if rows:
-        with db.engine.begin() as c:
-            c.execute(queue_items.insert(), rows)
+        c.execute(queue_items.insert(), rows)
     return len(rows)
 
 
@@ -174,8 +179,6 @@ def _live_events(c: Any, *conds: Any) -> Any:
 def _queue_lock(c: Any) -> None:
     """Serialise queue hand-outs (SQLite: BEGIN IMMEDIATE already does; PostgreSQL: row lock)."""
     if c.dialect.name == "postgresql":
-        if c.execute(select(settings.c.key).where(settings.c.key == "queue_lock")).first() is None:
-            c.execute(settings.insert().values(key="queue_lock", value="1"))
         c.execute(select(settings.c.value).where(settings.c.key == "queue_lock").with_for_update())
 
 

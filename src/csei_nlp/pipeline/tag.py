@@ -142,7 +142,8 @@ class Tagging:
                 chosen.append(d)
         if not chosen:
             return
-        passages = [p for d in chosen for p in d.passages]
+        per_doc = [self._budget(d) for d in chosen]
+        passages = [p for ps in per_doc for p in ps]
         texts = [p.text for p in passages]
         t0 = time.perf_counter()
         vecs = self.embedder.embed_passages(texts)
@@ -152,12 +153,12 @@ class Tagging:
         known = self._known_similarity(vecs)
         row = 0
         doc_feats = []
-        for d in chosen:
-            n = len(d.passages)
+        for d, ps in zip(chosen, per_doc):
+            n = len(ps)
             sl = slice(row, row + n)
             row += n
             fam_probs = {f: probs[f][sl] for f in self.tagger.families}
-            for i, p in enumerate(d.passages):
+            for i, p in enumerate(ps):
                 p.embedded = True
                 p.labels = {f: {lab: round(float(fam_probs[f][i, j]), 4)
                                 for j, lab in enumerate(self.tagger.labels[f])}
@@ -167,8 +168,8 @@ class Tagging:
                         for f in self.tagger.families}
             d.tags = {f: [lab for lab, pr in d.labels[f].items() if pr >= self.thresholds[f][lab]]
                       for f in self.tagger.families}
-            spans = [s for p in d.passages for s in p.spans]
-            dc = cues.cue_features(spans, sum(n_tokens(p.text) for p in d.passages))
+            spans = [s for p in ps for s in p.spans]
+            dc = cues.cue_features(spans, sum(n_tokens(p.text) for p in ps))
             doc_feats.append(self.tagger.document_features(vecs[sl], fam_probs, dc))
             d.meta["embedded"] = True
             d.meta["known_similarity"] = round(float(known[sl].max()), 4) if n else 0.0
@@ -179,6 +180,21 @@ class Tagging:
         self.timings["classify_s"] += time.perf_counter() - t1
         self.counts["embedded_documents"] += len(chosen)
         self.counts["embedded_passages"] += len(passages)
+
+    def _budget(self, doc: Document) -> list:
+        """The passages of ``doc`` to embed: all, or for long documents those with most cue hits.
+
+        Passages left out keep a ``skip_reason``; order is kept for the document features.
+        """
+        cap = self.cfg["cascade"]["max_passages_per_doc"]
+        if not self.cfg["cascade"]["enabled"] or len(doc.passages) <= cap:
+            return list(doc.passages)
+        keep = set(sorted(range(len(doc.passages)), key=lambda i: (-len(doc.passages[i].spans), i))[:cap])
+        for i, p in enumerate(doc.passages):
+            if i not in keep:
+                p.skip_reason = f"passage budget: {cap} passages with most cue hits were embedded"
+        doc.meta["passages_embedded"] = len(keep)
+        return [p for i, p in enumerate(doc.passages) if i in keep]
 
     # ------------------------------------------------------------------
     @cached_property

@@ -145,11 +145,17 @@ class Catalog:
     def _page_sql(self, f: Filters, sort: str, after: tuple[Any, str] | None, limit: int) -> tuple[str, list[Any]]:
         col, desc = SORTS.get(sort, SORTS["rank"])
         conds, args = f.where()
+        unique = col == "rank"  # rank is unique: no tie-break column, so (filter, rank) indexes cover the order
         if after is not None:
-            conds.append(f"({col}, site) {'<' if desc else '>'} (?, ?)")
-            args.extend(after)
+            if unique:
+                conds.append(f"rank {'<' if desc else '>'} ?")
+                args.append(after[0])
+            else:
+                conds.append(f"({col}, site) {'<' if desc else '>'} (?, ?)")
+                args.extend(after)
         where = (" WHERE " + " AND ".join(conds)) if conds else ""
-        order = f"{col} {'DESC' if desc else 'ASC'}, site {'DESC' if desc else 'ASC'}"
+        d = "DESC" if desc else "ASC"
+        order = f"rank {d}" if unique else f"{col} {d}, site {d}"
         sql = (f"SELECT site, rank, score, components, country, cee, known, known_name, n_documents, "
                f"languages, tags, name FROM candidates{where} ORDER BY {order} LIMIT ?")
         return sql, args + [limit]

@@ -161,6 +161,13 @@ class AppDB:
         except Exception as exc:  # a wrong URL or an unreachable server: say which
             raise ConfigError(f"cannot open the app database {_redact(url)}: {exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        # The row that serialises queue hand-outs on PostgreSQL (SELECT ... FOR UPDATE).
+        try:
+            with self.engine.begin() as c:
+                if c.execute(select(settings.c.key).where(settings.c.key == "queue_lock")).first() is None:
+                    c.execute(settings.insert().values(key="queue_lock", value="1"))
+        except IntegrityError:
+            pass  # another process created it first
 
     @property
     def dialect(self) -> str:

