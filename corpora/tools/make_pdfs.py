@@ -270,7 +270,7 @@ def build_report(seed: Path, out: Path) -> int:
     doc = SimpleDocTemplate(
         buf, pagesize=A4, invariant=1, leftMargin=56, rightMargin=56, topMargin=56, bottomMargin=56,
         title="Clusters of Social and Ecological Innovation in the European Union (excerpt)",
-        author="European Commission, GECES sub-group", subject="CC-BY 4.0; see CREDITS.md",
+        author="European Commission, GECES sub-group", subject="CC-BY 4.0; see corpora/CREDITS-reports.md",
     )
     doc.build(report_story(seed_parts(lines), styles()))
     out.write_bytes(buf.getvalue())

@@ -103,3 +103,23 @@ def test_cli_is_silent_on_success_and_exits_2_on_bad_job(tmp_path, helpers):
     bad.write_text(job_file.read_text("utf-8").replace("shard_size", "shard_sise"), "utf-8")
     res = helpers.run_cli("discover", "--job", str(bad))
     assert res.returncode == 2 and str(bad) in res.stderr and "shard_sise" in res.stderr
+
+
+def test_run_with_classification_on(tmp_path, helpers):
+    from csei_nlp import config
+    from csei_nlp.pipeline.classify import CARD_SUFFIX, resolve_models_dir
+
+    mdir = resolve_models_dir(config.load()["classify"]["models_dir"])
+    if not list(mdir.glob(f"*{CARD_SUFFIX}")):
+        import pytest
+
+        pytest.skip(f"no trained models in {mdir} (run `csei train`); classification cannot run")
+    job_file = helpers.write_job(tmp_path, classify=True)
+    helpers.add_sites(tmp_path / "corpus", ["klaster-borylipiny.pl"])
+    res = run_job(load_job(job_file))
+    assert res.exit_code == 0
+    cands = _csv(load_job(job_file).state_dir / "candidates.csv")
+    assert [c["site"] for c in cands] == ["klaster-borylipiny.pl"] and float(cands[0]["classifier"]) > 0
+    st = StateDB(load_job(job_file).state_dir)
+    assert st.runs()[0]["models"]["models"] != "off"
+    st.close()

@@ -13,8 +13,8 @@ from csei_nlp import config
 from csei_nlp.train import evaluate_all
 
 # measured on the test split when the committed models were trained (models/EVAL.md)
-FAMILY_MACRO_F1_FLOOR = {"innovation": 0.72, "helix": 0.70, "criteria": 0.76}
-CANDIDATE_AUC_FLOOR = 0.93
+FAMILY_MACRO_F1_FLOOR = {"innovation": 0.74, "helix": 0.71, "criteria": 0.77}  # 0.794, 0.767, 0.826
+CANDIDATE_AUC_FLOOR = 0.92  # 0.969
 BASELINE_MARGIN = 0.05  # the models must beat the TF-IDF baseline by at least this much
 
 
