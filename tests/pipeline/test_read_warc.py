@@ -185,3 +185,15 @@ def test_shared_truncated_and_misaligned(shared_dir, cfg):
     assert b"Example Domain" in wrong[0].data
     arc = list(iter_warc(root / "warcio/example.arc.gz", cfg))
     assert [(r.status, r.media, r.url) for r in arc][-1] == ("ok", "html", "http://example.com/")
+
+
+def test_cut_inside_record_headers_is_reported(cfg, fixtures_dir):
+    """A .warc.gz cut inside the last record's WARC headers: earlier records kept, the cut reported."""
+    from csei_nlp.pipeline.read.warc import iter_warc
+
+    path = fixtures_dir / "bad" / "truncated-in-header.warc.gz"
+    raws = list(iter_warc(path, cfg))
+    assert raws, "records before the cut must still be yielded"
+    assert raws[-1].status == "failed" and raws[-1].reason == "truncated"
+    assert str(path) in raws[-1].detail
+    assert sum(r.reason == "truncated" for r in raws) == 1

@@ -171,7 +171,15 @@ def iter_warc(path: str | Path, cfg: dict[str, dict[str, Any]]) -> Iterator[RawI
                            detail=f"{source}: not a WARC or ARC file (it does not start with a WARC/ARC header)")
             return
         try:
-            yield from _iterate(fh, source, max_bytes, state, recovered=None)
+            cut = False
+            for raw in _iterate(fh, source, max_bytes, state, recovered=None):
+                cut = cut or raw.reason == "truncated"
+                yield raw
+            if is_gz and not cut and not _gzip_complete(path):
+                # warcio stops silently when the cut falls inside a record's headers.
+                yield _fail(source, state, "truncated",
+                            f"{source}: the gzip stream ends early; {state.count} complete records were read "
+                            "before the cut")
             return
         except ArchiveLoadFailed as exc:
             msg = " ".join(str(exc).split())
@@ -201,6 +209,17 @@ def iter_warc(path: str | Path, cfg: dict[str, dict[str, Any]]) -> Iterator[RawI
     except Exception as exc:  # noqa: BLE001
         yield _fail(source, state, "corrupt",
                     f"{source}: {why}, and re-reading it as one gzip stream failed: {type(exc).__name__}: {exc}")
+
+
+def _gzip_complete(path: Path) -> bool:
+    """True if every gzip member of ``path`` ends with its end-of-stream marker."""
+    try:
+        with gzip.open(path, "rb") as gz:
+            while gz.read(1 << 20):
+                pass
+    except (EOFError, zlib.error, OSError):
+        return False
+    return True
 
 
 def _fail(source: str, state: _State, reason: str, detail: str) -> RawInput:
