@@ -87,13 +87,13 @@ def test_analyst_and_annotator_in_chromium(app, live_server, browser_page):
         if len(done) == 2:
             page.screenshot(path=str(SHOTS / "annotate.png"), full_page=False)
         page.keyboard.press("Enter")
-        page.wait_for_function(f"document.querySelector('#annotate-form') && "
-                               f"document.querySelector('#annotate-form').dataset.passage !== '{pid}'")
+        # selector waits, not wait_for_function: the app's CSP rightly forbids eval in the page
+        page.wait_for_selector(f"#annotate-form:not([data-passage='{pid}'])")
         done.append(pid)
     assert len(set(done)) == 3
     assert page.inner_text("#n-mine") == "3"
     page.keyboard.press("u")
-    page.wait_for_function(f"document.querySelector('#annotate-form').dataset.passage === '{done[-1]}'")
+    page.wait_for_selector(f"#annotate-form[data-passage='{done[-1]}']")
     assert page.inner_text("#n-mine") == "2"
     assert page.dialogs == []
     st = app.extensions["csei"]
