@@ -244,7 +244,49 @@ def synth(n: int, langs: int = 0) -> Path:
     return out
 
 
-# ---------------------------------------------------------------- 5. teammates' benches
+# ---------------------------------------------------------------- 5. library choices
+def trafilatura_modes(every: int = 2) -> dict:
+    """trafilatura default vs fast mode through extract_html, on the shared multilingual eval set.
+
+    Quality is snippet P/R/F1 as in bench/extract_eval.py (whose ``score`` this reuses);
+    the two modes alternate page by page so machine load affects them alike.
+    """
+    import gzip
+
+    from extract_eval import score
+
+    from csei_nlp.pipeline.extract.html import ExtractionError, extract_html
+    from csei_nlp.pipeline.read.html import decode_html
+
+    shared = Path(os.environ.get("CSEI_SHARED", REPO.parent / "shared")) / "data" / "trafilatura-eval"
+    if not (shared / "gold.jsonl").is_file():
+        return {"skipped": f"{shared} absent"}
+    golds = [json.loads(l) for l in (shared / "gold.jsonl").open(encoding="utf-8")][::every]
+    cfgs = {"default": _cfg(), "fast": _cfg(extract={"fast": True})}
+    texts = {k: [] for k in cfgs}
+    secs = {k: 0.0 for k in cfgs}
+    for g in golds:
+        data = gzip.decompress((shared / g["local_file"]).read_bytes())
+        url = None if g["url"].startswith("hard::") else g["url"]
+        html, _ = decode_html(data)
+        for k, c in cfgs.items():
+            a = time.perf_counter()
+            try:
+                text = extract_html(html, url, c).text
+            except ExtractionError:
+                text = ""
+            secs[k] += time.perf_counter() - a
+            texts[k].append((g, text))
+    out = {"pages": len(golds)}
+    for k in cfgs:
+        sc = score(texts[k])
+        out[k] = {"pages_per_s": round(len(golds) / secs[k], 2), "precision": round(sc["precision"], 3),
+                  "recall": round(sc["recall"], 3), "f1": round(sc["f1"], 3)}
+    out["fast_speedup"] = round(secs["default"] / secs["fast"], 2)
+    return out
+
+
+# ---------------------------------------------------------------- 6. teammates' benches
 def library_benches() -> dict:
     runs = {"langid": [HERE / "bench_langid.py", "--limit", "100"], "pdf": [HERE / "bench_pdf.py"],
             "embed": [HERE / "bench_embed.py", "--n", "48"]}
@@ -286,6 +328,13 @@ def render(res: dict) -> str:
         lines.append(f"| {r['corpus']} | {r['engine']} | {r['workers']} | {r['docs']} | {r['wall_s']} | "
                      f"{r['docs_per_s']} | {r['driver_peak_rss_mb']} | {r['worker_peak_rss_mb']} | {r['ray_init_s']} |")
     lines += ["", "Ratios: " + ", ".join(f"{k} {v}" for k, v in res["ratios"].items()), ""]
+    tr = res.get("trafilatura", {})
+    if "fast" in tr:
+        lines += ["## trafilatura: default vs fast (shared eval set, snippet scores)", "",
+                  "| mode | pages/s | precision | recall | F1 |", "|---|---:|---:|---:|---:|"]
+        for k in ("default", "fast"):
+            lines.append(f"| {k} | {tr[k]['pages_per_s']} | {tr[k]['precision']} | {tr[k]['recall']} | {tr[k]['f1']} |")
+        lines += ["", f"fast / default speed: {tr['fast_speedup']}x on {tr['pages']} pages", ""]
     return "\n".join(lines)
 
 
@@ -337,6 +386,8 @@ def main() -> int:
         f"driver_peak_rss_{large}_over_{small}": round(b["driver_peak_rss_mb"] / a["driver_peak_rss_mb"], 3),
         f"worker_peak_rss_{large}_over_{small}": round(b["worker_peak_rss_mb"] / a["worker_peak_rss_mb"], 3),
     }
+    print("trafilatura fast vs default ...", file=sys.stderr)
+    res["trafilatura"] = trafilatura_modes()
     if not args.quick:
         print("library benchmarks ...", file=sys.stderr)
         res["library"] = library_benches()
