@@ -7,7 +7,7 @@ cooperating group of local organisations (the kind of page the pipeline looks
 for), the rest ordinary web content: shop pages, weather, sport, timetables,
 recipes.  Pages go into gzip WARC shards of 1,000 records (``--format warc``,
 the default, as a crawler would deliver them) or one file each
-(``--format html``).  ``truth.jsonl`` lists every page's url, language and
+(``--format html``), under ``OUT/crawl/``; ``OUT/truth.jsonl`` lists every page's url, language and
 whether it is a candidate, so that benchmarks can measure cascade recall.
 
 Everything derives from ``--seed``: the same arguments give byte-identical
@@ -236,8 +236,9 @@ def make_page(rng: random.Random, lang: str, candidate: bool, index: int) -> tup
 
 def generate(n_pages: int, out: Path, seed: int = 0, fmt: str = "warc", shard: int = 1000,
              candidate_share: float = 0.05) -> dict[str, int]:
-    """Write the crawl under ``out``; return counts (pages, candidates, shards)."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the crawl under ``out/crawl`` and ``out/truth.jsonl``; return counts (pages, candidates, shards)."""
+    crawl = out / "crawl"
+    crawl.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     langs = sorted(LANGS)
     truth = []
@@ -250,7 +251,7 @@ def generate(n_pages: int, out: Path, seed: int = 0, fmt: str = "warc", shard: i
         url, html = make_page(rng, lang, cand, i)
         truth.append({"url": url, "lang": lang, "candidate": cand})
         if fmt == "html":
-            d = out / "pages" / f"{i // shard:04d}"
+            d = crawl / f"{i // shard:04d}"
             d.mkdir(parents=True, exist_ok=True)
             (d / f"p{i:07d}.html").write_text(html, "utf-8")
             continue
@@ -261,10 +262,10 @@ def generate(n_pages: int, out: Path, seed: int = 0, fmt: str = "warc", shard: i
             writer = WARCWriter(buf, gzip=True)
         _write_record(writer, url, html.encode("utf-8"))
         if (i + 1) % shard == 0:
-            _close_shard(buf, out, n_shards)
+            _close_shard(buf, crawl, n_shards)
             n_shards, writer = n_shards + 1, None
     if writer is not None:
-        _close_shard(buf, out, n_shards)
+        _close_shard(buf, crawl, n_shards)
         n_shards += 1
     with open(out / "truth.jsonl", "w", encoding="utf-8") as fh:
         for row in truth:
