@@ -235,7 +235,7 @@ def scan(corpus: Path, engine: str, workers: int) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def synth(n: int, langs: int = 0) -> Path:
+def synth(n: int) -> Path:
     from synth import generate
 
     out = DATA / f"synth-{n}"

@@ -18,7 +18,6 @@ not the quality of its language models.
 from __future__ import annotations
 
 import argparse
-import gzip
 import io
 import json
 import random
