@@ -122,3 +122,11 @@ def test_models_trained_on_another_embedder_are_refused():
     with pytest.raises(ModelError) as err:
         Tagging.from_config(cfg)
     assert "csei train" in str(err.value)
+
+
+def test_store_keeps_score_explanations(result):
+    with Store(result) as store:
+        cands = store.candidates()
+    top = next(c for c in cands if c["site"] == "klaster-borylipiny.pl")
+    assert set(top["explanations"]) == set(top["components"])
+    assert "inclusion criteria" in top["explanations"]["criteria"]

@@ -174,3 +174,67 @@ def test_dev_pages_language(shared_dir, cfg):
     # Pages documented as carrying an English abstract.
     for page in ("hu-02", "bg-03"):
         assert mixes[page].get("en", 0) > 0.15, (page, mixes[page])
+
+
+# --- Maltese: the letter rule -------------------------------------------------
+
+
+def _written_passages(repo_dir: Path) -> list[dict]:
+    rows = []
+    for name in ("written-west.jsonl", "written-cee.jsonl"):
+        with (repo_dir / "annotations" / "passages" / name).open(encoding="utf-8") as fh:
+            rows.extend(json.loads(line) for line in fh if line.strip())
+    return rows
+
+
+def test_maltese_passages_are_maltese_and_no_other_language_is(repo_dir, cfg):
+    rows = _written_passages(repo_dir)
+    maltese = [r for r in rows if r["lang"] == "mt"]
+    others = [r for r in rows if r["lang"] != "mt"]
+    assert len(maltese) >= 10 and {r["lang"] for r in others} >= {"pl", "cs", "it", "sv", "hr"}
+    for r in maltese:
+        result = language.detect(r["text"], cfg)
+        assert result.lang == "mt", (r["id"], result)
+        assert result.mix == {"mt": 1.0} and 0.5 < result.scores["mt"] <= 1.0
+    false_mt = [r["id"] for r in others if language.maltese_score(r["text"]) > 0.0]
+    assert not false_mt, f"Maltese letter rule fired on: {false_mt}"
+
+
+def test_maltese_rule_thresholds():
+    # Polish uses ż but never ħ/ġ/ċ: a z-dot-heavy Polish sentence is not Maltese.
+    assert language.maltese_score("Żółw żył w Żywcu, a żona Żanety żegnała go co rano.") == 0.0
+    # One Maltese place name in an English paragraph stays under the share.
+    assert language.maltese_score(
+        "The cooperative runs a repair workshop in Ħamrun and sells refurbished bicycles "
+        "to students, pensioners and families across the island."
+    ) == 0.0
+    # Two letters are needed even in a very short string.
+    assert language.maltese_score("Ħal Far") == 0.0
+    score = language.maltese_score("Il-kooperattiva għandha ħames membri u ġabra ta' ċittadini.")
+    assert 0.625 <= score <= 1.0
+
+
+@pytest.mark.parametrize("backend", ["lingua", "langdetect"])
+def test_maltese_flows_through_segment_and_cues(backend):
+    from csei_nlp.pipeline import cues, segment
+
+    cfg = config.load(overrides={"language": {"backend": backend}})
+    text = (
+        "Il-Kooperattiva Ħadra hija għaqda ta' bdiewa żgħar minn Għawdex li jbigħu l-ħxejjex "
+        "flimkien.\nIl-kunsill lokali u l-Università ta' Malta jaħdmu magħhom fuq proġett "
+        "ta' kompostjar."
+    )
+    result = language.detect(text, cfg)
+    assert result.lang == "mt"
+    # mixed page: Maltese paragraph + English paragraph, each labelled on its own
+    mixed = language.detect(
+        text + "\nThe cooperative publishes its yearly report in English for its European "
+        "partners and funders, with figures on jobs and waste.", cfg
+    )
+    assert set(mixed.mix) == {"mt", "en"} and mixed.lang == "mt"
+    assert "mt" in cues.available_languages()
+    assert "mt" in cues.resolve_languages(result.lang)
+    assert cues.match(text, result.lang), "no Maltese cue found in a Maltese cooperative text"
+    # spaCy has no Maltese: segmentation falls back to the blank multi-language pipeline.
+    segs = segment.segment(text, result.lang, cfg)
+    assert len(segs) >= 1 and "Ħadra" in segs[0].text

@@ -185,3 +185,13 @@ def test_two_analysts_deciding_at_once_lose_nothing(app, live_server):
 
 def _csv(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_candidate_page_shows_the_scans_score_explanations(app):
+    c = app.test_client()
+    login(c, "alice")
+    r = c.get("/candidate/zelenalhota.cz")
+    assert r.status_code == 200
+    # one-line explanations computed by rank.py for this candidate, not only generic help
+    assert "inclusion criteria shown" in r.text
+    assert "actor types" in r.text

@@ -24,8 +24,8 @@ def test_keyset_pages_use_indexes_at_100k(tmp_path):
         rows.append((f"site{i:06d}.example", i + 1, round(1 - i / 100_000, 6), "{}", c,
                      int(c in ("PL", "CZ", "SK", "HU", "RO", "BG")), int(i % 97 == 0), None, 1 + i % 5,
                      json.dumps([c.lower()]), json.dumps({"helix": ["business"] if i % 3 else []}), "{}",
-                     f"Cluster {rnd.randint(0, 10**6)}", "r"))
-    store.conn.executemany("INSERT INTO candidates VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                     f"Cluster {rnd.randint(0, 10**6)}", "r", "{}"))
+    store.conn.executemany("INSERT INTO candidates VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
     store.conn.commit()
     store.close()
     Catalog.prepare(tmp_path)

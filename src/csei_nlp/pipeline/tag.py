@@ -79,6 +79,31 @@ def load_thresholds(cfg: Config) -> dict[str, dict[str, float]]:
     return out
 
 
+def known_case_passages(passages_dir: str | Path | None = None,
+                        max_negatives: int = 60) -> tuple[list[str], list[str], list[str]]:
+    """The references of the ``known_similarity`` component: (texts, doc ids, anchor texts).
+
+    Texts and doc ids are the report's passages about cluster cases (source
+    ``report:``, kind ``csei``); the anchor texts are up to ``max_negatives``
+    unrelated news/product passages, which set the low end of the scale.
+    ``passages_dir`` defaults to the repository's ``annotations/passages``.
+    """
+    pos, pos_doc, neg = [], [], []
+    root = Path(passages_dir) if passages_dir else annotations_dir() / "passages"
+    for path in sorted(root.glob("*.jsonl")):
+        for line in path.read_text("utf-8").splitlines():
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            kind = (rec.get("doc_label") or {}).get("kind")
+            if rec.get("source", "").startswith("report:") and kind == "csei":
+                pos.append(rec["text"])
+                pos_doc.append(rec["doc_id"])
+            elif kind == "news_other" and len(neg) < max_negatives:
+                neg.append(rec["text"])
+    return pos, pos_doc, neg
+
+
 class Tagging:
     """Applies the cascade, the embedder and the trained models to batches of documents."""
 
@@ -206,18 +231,7 @@ class Tagging:
         Similarities are mapped linearly from [lo, hi] to [0, 1], which keeps
         the component comparable across embedders.
         """
-        pos, pos_doc, neg = [], [], []
-        for path in sorted((annotations_dir() / "passages").glob("*.jsonl")):
-            for line in path.read_text("utf-8").splitlines():
-                if not line.strip():
-                    continue
-                rec = json.loads(line)
-                kind = (rec.get("doc_label") or {}).get("kind")
-                if rec.get("source", "").startswith("report:") and kind == "csei":
-                    pos.append(rec["text"])
-                    pos_doc.append(rec["doc_id"])
-                elif kind == "news_other" and len(neg) < 60:
-                    neg.append(rec["text"])
+        pos, pos_doc, neg = known_case_passages()
         if not pos:
             return np.zeros((0, self.embedder.dim), np.float32), 0.0, 1.0
         P = self.embedder.embed_passages(pos)

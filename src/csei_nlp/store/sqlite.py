@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS failures (
 CREATE TABLE IF NOT EXISTS candidates (
   site TEXT PRIMARY KEY, rank INTEGER NOT NULL, score REAL NOT NULL, components TEXT NOT NULL,
   country TEXT, cee INTEGER NOT NULL, known INTEGER NOT NULL, known_name TEXT,
-  n_documents INTEGER NOT NULL, languages TEXT, tags TEXT, evidence TEXT, name TEXT, run_id TEXT
+  n_documents INTEGER NOT NULL, languages TEXT, tags TEXT, evidence TEXT, name TEXT, run_id TEXT,
+  explanations TEXT
 );
 CREATE INDEX IF NOT EXISTS candidates_rank ON candidates(rank);
 """
@@ -77,6 +78,8 @@ class Store:
         self.conn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
         )
+        if "explanations" not in self._columns("candidates"):  # stores written before it existed
+            self.conn.execute("ALTER TABLE candidates ADD COLUMN explanations TEXT")
         self.conn.commit()
 
     def close(self) -> None:
@@ -220,10 +223,12 @@ class Store:
         c = self.conn
         c.execute("DELETE FROM candidates")
         c.executemany(
-            "INSERT INTO candidates VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO candidates(site, rank, score, components, country, cee, known, known_name, n_documents,"
+            " languages, tags, evidence, name, run_id, explanations) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [(r["site"], r["rank"], r["score"], _j(r["components"]), r["country"], int(r["cee"]),
               int(r["known"]), r.get("known_name"), r["n_documents"], _j(r.get("languages", [])),
-              _j(r["tags"]), _j(r["evidence"]), r.get("name"), run_id) for r in rows],
+              _j(r["tags"]), _j(r["evidence"]), r.get("name"), run_id, _j(r.get("explanations", {})))
+             for r in rows],
         )
         c.commit()
 
@@ -236,7 +241,7 @@ class Store:
 
 
 _JSON_COLS = {"lang_scores", "lang_mix", "labels", "tags", "meta", "components", "languages",
-              "evidence", "counts", "timings", "config", "manifest"}
+              "evidence", "counts", "timings", "config", "manifest", "explanations"}
 
 
 def _decode_row(row: dict[str, Any]) -> dict[str, Any]:

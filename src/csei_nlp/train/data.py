@@ -55,15 +55,22 @@ class PassageRecord:
     kind: str
     annotator: str = ""
     split: str | None = None
+    group: str | None = None  # scenario shared by near-translations in several languages
     where: str = ""  # file:line, for messages
+
+    @property
+    def split_group(self) -> str:
+        """The unit the splits keep together: the scenario group when set, else the document."""
+        return f"grp:{self.group}" if self.group else f"doc:{self.doc_id}"
 
 
 @dataclass(slots=True)
 class DocRecord:
     """A document for the candidate model.
 
-    ``group`` keeps related documents in one split (the site for dev pages, so
-    both pages of one organisation stay together).  ``passages`` are the texts
+    ``group`` keeps related documents in one split: the site for dev pages (both
+    pages of one organisation stay together), the annotated scenario group for
+    near-translations (``grp:<group>``), else the document itself (``doc:<doc_id>``).  ``passages`` are the texts
     (annotated passages, or a page's extracted text segmented).  ``targets`` are
     page-level family labels when they are valid targets, else None.
     """
@@ -143,6 +150,9 @@ def _parse_passage(where: str, obj: dict[str, Any]) -> PassageRecord:
     split = obj.get("split")
     if split is not None and split not in SPLITS:
         raise _fail(where, f"'split' must be null or one of {', '.join(SPLITS)}, got {split!r}")
+    group = obj.get("group")
+    if group is not None and (not isinstance(group, str) or not group.strip()):
+        raise _fail(where, f"'group' must be absent, null or a non-empty string, got {group!r}")
     return PassageRecord(
         id=_req_str(where, obj, "id"),
         doc_id=_req_str(where, obj, "doc_id"),
@@ -154,6 +164,7 @@ def _parse_passage(where: str, obj: dict[str, Any]) -> PassageRecord:
         kind=str(dl.get("kind") or ""),
         annotator=str(obj.get("annotator") or ""),
         split=split,
+        group=group.strip() if group else None,
         where=where,
     )
 
@@ -163,6 +174,7 @@ def load_passages(passages_dir: Path) -> list[PassageRecord]:
     out: list[PassageRecord] = []
     seen: dict[str, str] = {}
     doc_label: dict[str, tuple[int, str, str]] = {}
+    doc_group: dict[str, tuple[str | None, str]] = {}
     for path in sorted(Path(passages_dir).glob("*.jsonl")):
         for where, obj in _read_jsonl(path):
             rec = _parse_passage(where, obj)
@@ -174,6 +186,9 @@ def load_passages(passages_dir: Path) -> list[PassageRecord]:
                 raise _fail(where, f"doc {rec.doc_id!r} has is_csei={rec.is_csei} here but "
                                    f"{prev[0]} at {prev[2]}")
             doc_label.setdefault(rec.doc_id, (rec.is_csei, rec.kind, where))
+            g = doc_group.setdefault(rec.doc_id, (rec.group, where))
+            if g[0] != rec.group:
+                raise _fail(where, f"doc {rec.doc_id!r} has group {rec.group!r} here but {g[0]!r} at {g[1]}")
             out.append(rec)
     return out
 
@@ -273,6 +288,7 @@ def fill_page_passages(docs: list[DocRecord], cfg: dict[str, Any]) -> None:
 # --- dataset ------------------------------------------------------------------
 
 def passage_docs(passages: list[PassageRecord]) -> list[DocRecord]:
+    """One document per ``doc_id``; its split group is ``grp:<group>`` when annotated, else ``doc:<doc_id>``."""
     by_doc: dict[str, list[PassageRecord]] = {}
     for p in passages:
         by_doc.setdefault(p.doc_id, []).append(p)
@@ -282,7 +298,7 @@ def passage_docs(passages: list[PassageRecord]) -> list[DocRecord]:
         if len(hints) > 1:
             raise _fail(ps[0].where, f"doc {doc_id!r} has passages in several splits: {sorted(hints)}")
         docs.append(DocRecord(
-            doc_id=doc_id, group=f"doc:{doc_id}", lang=ps[0].lang, is_csei=ps[0].is_csei,
+            doc_id=doc_id, group=ps[0].split_group, lang=ps[0].lang, is_csei=ps[0].is_csei,
             kind=ps[0].kind, origin="passages", passages=[p.text for p in ps],
             split_hint=hints.pop() if hints else None,
         ))
@@ -293,7 +309,8 @@ def data_hash(passages: list[PassageRecord], pages: list[DocRecord]) -> str:
     """sha256 over the sorted records (passages as annotated; pages as label + html digest)."""
     h = hashlib.sha256()
     rows = [json.dumps({"id": p.id, "doc_id": p.doc_id, "text": p.text, "lang": p.lang,
-                        "labels": p.labels, "is_csei": p.is_csei, "kind": p.kind, "split": p.split},
+                        "labels": p.labels, "is_csei": p.is_csei, "kind": p.kind, "split": p.split,
+                        **({"group": p.group} if p.group else {})},
                        sort_keys=True, ensure_ascii=False) for p in passages]
     for d in pages:
         digest = hashlib.sha256(d.html_path.read_bytes()).hexdigest() if d.html_path else ""

@@ -25,7 +25,9 @@ from ..errors import ModelError
 from ..pipeline.classify import CANDIDATE, Tagger, default_models_dir, document_features, predict_proba_matrix
 from ..pipeline.embed.base import embedder_id as cfg_embedder_id
 from ..taxonomy import FAMILIES
+from ..pipeline.tag import Tagging
 from . import baseline
+from .composite import composite_metrics
 from .data import Dataset, DocRecord, is_cee_lang, load_dataset
 from .features import (cue_feature_names, doc_inputs, label_matrix, make_embedder, passage_features)
 from .fit import fit_candidate, fit_family, fit_multilabel, oof_probs, save_model
@@ -150,7 +152,8 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str
     ps = passage_split(ds.passages, splits)
     tr, dv, te = (np.array(ps[s], dtype=int) for s in ("train", "dev", "test"))
     langs = np.array([p.lang for p in ds.passages])
-    groups = np.array([p.doc_id for p in ds.passages])
+    # calibration folds and out-of-fold features keep a document and its translations together
+    groups = np.array([p.split_group for p in ds.passages])
     dsplit = doc_split(ds.docs, splits)
     pages = [d for d in ds.docs if d.origin == "page"]
     known = {p.text: (pf.vectors[i], pf.cues[i], pf.spans[i]) for i, p in enumerate(ds.passages)}
@@ -217,6 +220,8 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str
                     "log1p(n passages)",
     })
     report["pages"] = page_tag_metrics([ds.docs[i] for i in dte], [doc_probs[i] for i in dte], thresholds)
+    tagging = Tagging(cfg, emb, Tagger(models_dir, embedder_id=emb.id))
+    report["composite"] = {"test": composite_metrics([ds.docs[i] for i in dte], tagging, cfg["score"])}
 
     # --- baseline, cross-lingual ---
     if with_baseline:
@@ -322,6 +327,7 @@ def evaluate_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[
     y = np.array([d.is_csei for d in docs])
     report["candidate"] = {"test": candidate_metrics(y, p, tagger.candidate_threshold, docs)}
     report["pages"] = page_tag_metrics(docs, dprobs, tagger.thresholds)
+    report["composite"] = {"test": composite_metrics(docs, Tagging(cfg, emb, tagger), cfg["score"])}
     report["embedder"].update(cache_hits=emb.hits, cache_misses=emb.misses)
     if with_baseline:
         report["baseline"] = run_baseline(ds, splits)
@@ -388,6 +394,25 @@ def format_report(report: dict[str, Any]) -> str:
     if c.get("mean_p_by_kind"):
         lines += ["", "Mean P(is_csei) by document kind (test): " +
                   ", ".join(f"{k} {v:.2f}" for k, v in c["mean_p_by_kind"].items())]
+    comp = report.get("composite", {}).get("test")
+    if comp:
+        lines += ["", "## Composite candidate score (test split, one profile per organisation)", "",
+                  "The score analysts rank by (`csei_nlp.rank.score` over a site profile built with the scanner's "
+                  "tagging), next to its classifier component alone (the document model, best document of the "
+                  "organisation) on the same profiles.", "",
+                  "| profiles | n (pos) | score ROC-AUC | classifier ROC-AUC | CEE n (pos) | CEE score AUC "
+                  "| CEE classifier AUC | non-CEE score AUC |", "|---|---|---|---|---|---|---|---|"]
+        ce, nc = comp.get("cee", {}), comp.get("non_cee", {})
+        lines.append(f"| {comp['n']} | {comp['n']} ({comp['n_pos']}) | {_f(comp['roc_auc'])} "
+                     f"| {_f(comp['classifier_roc_auc'])} | {ce.get('n', 0)} ({ce.get('n_pos', 0)}) "
+                     f"| {_f(ce.get('roc_auc'))} | {_f(ce.get('classifier_roc_auc'))} | {_f(nc.get('roc_auc'))} |")
+        lines += ["", "Mean score by document kind (test): " +
+                  ", ".join(f"{k} {v:.2f}" for k, v in comp["mean_score_by_kind"].items()),
+                  "", "ROC-AUC of each component alone: " +
+                  ", ".join(f"{k} {_f(v)}" for k, v in comp["component_roc_auc"].items()),
+                  "", f"{comp['n_documents']} test documents; left out as references of known_similarity "
+                  f"(report case passages): {len(comp['excluded_reference_docs'])}; not embedded by the cascade: "
+                  f"{comp['cascade_skipped']}."]
     if report.get("pages"):
         lines += ["", "## Page-level tags (test pages whose labels are targets; label on if any passage reaches "
                       "its threshold)", "", "| family | pages | macro-F1 | micro-F1 |", "|---|---|---|---|"]
@@ -404,7 +429,8 @@ def format_report(report: dict[str, Any]) -> str:
                 lines.append(f"| {lang} | {r['n_test']} | {r['n_all']} | {fam} | {_f(m['full_test_macro_f1'])} "
                              f"| {_f(m['without_test_macro_f1'])} | {_f(m['without_all_macro_f1'])} |")
     lines += ["", "## Notes", "",
-              "- Splits are by document (dev pages: by site), stratified per language and is_csei; seed "
+              "- Splits are by document (dev pages: by site; near-translations: by scenario group), stratified "
+              "per language and is_csei; seed "
               f"`{SPLIT_SEED}`.",
               "- Macro-F1 averages the labels that have test support; per-language figures rest on few passages.",
               "- Candidate features of training documents use out-of-fold passage probabilities.", ""]

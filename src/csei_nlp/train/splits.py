@@ -2,14 +2,21 @@
 
 Passages of one document share wording and facts; splitting them across train
 and test would measure memory, not generalisation.  The unit is the *group*:
-a document (``doc:<doc_id>``) or, for the dev pages, the organisation's site,
-so both pages of one organisation land together.
+a document (``doc:<doc_id>``); for the dev pages, the organisation's site, so
+both pages of one organisation land together; and for near-translations
+annotated with a ``group`` (one scenario written in several languages), the
+scenario (``grp:<group>``), so a multilingual model never meets a translation
+of a test document in training.
 
 Per language, groups are ordered by (is_csei, kind, a seeded hash) and dealt
 out along a repeating train/dev/train/test/train pattern that starts at a
 seeded offset: every language gets ~60/20/20, and positives, hard negatives
 and other kinds are spread over the three splits.
 A language with >= 3 groups always has one in test, one with >= 4 one in dev.
+Groups whose documents span several languages are dealt out the same way in
+a stratum of their own (``MULTILINGUAL``) rather than under one of their
+languages: filed under, say, their alphabetically first language they would
+crowd that language's deal and move several languages' documents at once.
 Explicit ``split`` values in the annotations win.  Changing the seed or adding
 groups to a language reshuffles that language only.
 """
@@ -23,6 +30,7 @@ from .data import SPLITS, AnnotationError, DocRecord, PassageRecord, is_cee_lang
 SEED = "csei-split-v1"
 # 60/20/20, interleaved so that consecutive groups (same stratum) go to different splits.
 PATTERN = ("train", "dev", "train", "test", "train")
+MULTILINGUAL = "*multilingual"
 
 
 def _unit(*parts: str) -> float:
@@ -48,7 +56,8 @@ def assign_splits(docs: list[DocRecord], seed: str = SEED, min_cee_test_langs: i
         if hints:
             out[g] = hints.pop()
             continue
-        lang = min(d.lang for d in ds)
+        langs = {d.lang for d in ds}
+        lang = langs.pop() if len(langs) == 1 else MULTILINGUAL
         by_lang[lang].append((-max(d.is_csei for d in ds), min(d.kind for d in ds), _unit(seed, g), g))
     for lang, items in by_lang.items():
         items.sort()
@@ -82,7 +91,7 @@ def passage_split(passages: list[PassageRecord], splits: dict[str, str]) -> dict
     """Indices of passages per split (a passage follows its document's group)."""
     out: dict[str, list[int]] = {s: [] for s in SPLITS}
     for i, p in enumerate(passages):
-        out[splits[f"doc:{p.doc_id}"]].append(i)
+        out[splits[p.split_group]].append(i)
     return out
 
 

@@ -272,7 +272,7 @@ class Catalog:
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    for k in ("components", "languages", "tags", "evidence"):
+    for k in ("components", "languages", "tags", "evidence", "explanations"):
         if isinstance(row.get(k), str):
             row[k] = json.loads(row[k])
     return row
