@@ -1,0 +1,106 @@
+"""Close the loop: what people did in ``csei serve`` becomes training data.
+
+Two sources, both written by the review app:
+
+- the annotation log (``annotations/app/passages-*.jsonl``), resolved by
+  :func:`csei_nlp.annotate.log.resolve` into one record per passage
+  (adjudicated, agreed, or a single annotator's labels);
+- analysts' accept/reject decisions (``annotations/documents-decisions.jsonl``),
+  one record per document of a decided site, for the candidate model.
+
+New labels go to the *train* split only.  Dev and test stay what they were, so
+the per-label change that ``csei train`` reports measures the effect of the
+new labels, not a moved target.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .data import AnnotationError, DocRecord, PassageRecord
+
+DECISIONS_FILE = "documents-decisions.jsonl"
+UNLABELLED = "unlabelled"  # kind of app passages whose document has no candidate label
+
+
+def app_passages(annotations_dir: str | Path) -> list[PassageRecord]:
+    """Resolved annotations from the app log as training passages (split ``train``).
+
+    Conflicting double annotations without adjudication keep only the labels
+    every annotator gave (see ``resolve``); they are still used, since a
+    missing label is the conservative reading.
+    """
+    from ..annotate.log import resolve
+
+    out = []
+    for r in resolve(annotations_dir):
+        dl = r.get("doc_label") or {}
+        out.append(PassageRecord(
+            id=r["id"], doc_id=f"app:{r['doc_id']}", text=r["text"], lang=r["lang"] or "und",
+            source=r.get("source") or "", labels={f: list(v) for f, v in r["labels"].items()},
+            is_csei=int(dl.get("is_csei", 0)), kind=str(dl.get("kind") or UNLABELLED),
+            annotator=r.get("annotator", ""), split="train", where=f"app log passage {r['passage_id']}",
+        ))
+    return out
+
+
+def decision_docs(annotations_dir: str | Path) -> list[DocRecord]:
+    """Analysts' decisions as document-level records (split ``train``), grouped by site."""
+    path = Path(annotations_dir) / DECISIONS_FILE
+    if not path.is_file():
+        return []
+    docs = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            label = r["doc_label"]
+            text = r["text"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise AnnotationError(f"{path}:{n}: not a decision record ({exc})") from None
+        if not text.strip():
+            continue
+        docs.append(DocRecord(
+            doc_id=str(r.get("id") or f"decision:{n}"), group=f"site:{r.get('site') or n}",
+            lang=r.get("lang") or "und", is_csei=int(label["is_csei"]), kind=str(label.get("kind") or ""),
+            origin="decision", passages=[], split_hint="train",
+            meta={"text": text, "where": f"{path}:{n}"},
+        ))
+    return docs
+
+
+def metric_changes(before: dict[str, Any] | None, after: dict[str, Any],
+                   split: str = "dev") -> list[dict[str, Any]]:
+    """Per family and label: F1 on ``split`` before and after retraining.
+
+    ``before`` and ``after`` map a model name to its card (``metrics[split]``);
+    a label new in ``after`` has no "before".
+    """
+    rows = []
+    for name, card in sorted(after.items()):
+        new = (card.get("metrics") or {}).get(split) or {}
+        old = ((before or {}).get(name, {}).get("metrics") or {}).get(split) or {}
+        if "labels" in new:
+            for label, m in new["labels"].items():
+                was = (old.get("labels") or {}).get(label, {}).get("f1")
+                rows.append({"model": name, "label": label, "before": was, "after": m.get("f1"),
+                             "change": None if was is None or m.get("f1") is None else round(m["f1"] - was, 4)})
+        for key in ("macro_f1", "roc_auc"):
+            if key in new:
+                was = old.get(key)
+                rows.append({"model": name, "label": key, "before": was, "after": new[key],
+                             "change": None if was is None else round(new[key] - was, 4)})
+    return rows
+
+
+def format_changes(rows: list[dict[str, Any]]) -> str:
+    def f(x: Any) -> str:
+        return "–" if x is None else f"{x:.3f}" if isinstance(x, float) else str(x)
+
+    lines = ["| model | label | dev F1 before | after | change |", "|---|---|---|---|---|"]
+    for r in rows:
+        ch = "–" if r["change"] is None else f"{r['change']:+.3f}"
+        lines.append(f"| {r['model']} | {r['label']} | {f(r['before'])} | {f(r['after'])} | {ch} |")
+    return "\n".join(lines)

@@ -1,0 +1,60 @@
+"""The review app's output becomes training data (train split only) and train reports the change."""
+from __future__ import annotations
+
+import json
+
+from csei_nlp.annotate import log as annolog
+from csei_nlp.train.feedback import app_passages, decision_docs, format_changes, metric_changes
+
+TEXT = ("Spółdzielnia socjalna, gmina i szkoła zawodowa wspólnie prowadzą pralnię dla mieszkańców "
+        "i zatrudniają osoby długotrwale bezrobotne.")
+
+
+def _label(tmp, rid, annotator, labels, passage="p1", event="label", **extra):
+    rec = {"id": rid, "event": event, "passage_id": passage, "doc_id": "d1", "text": TEXT, "lang": "pl",
+           "source": "crawl.warc.gz@12", "labels": labels, "annotator": annotator, "split": None,
+           "time": "2026-11-25T10:00:00+00:00", "model_version": "m1", **extra}
+    annolog.append(tmp, rec)
+
+
+def test_app_annotations_become_train_passages(tmp_path):
+    full = {"innovation": ["social"], "helix": ["social_economy", "public_authority"], "criteria": []}
+    _label(tmp_path, "a1", "ann", full)
+    _label(tmp_path, "b1", "bob", {"innovation": ["social"], "helix": ["social_economy"], "criteria": []})
+    recs = app_passages(tmp_path)
+    assert len(recs) == 1
+    r = recs[0]
+    assert r.split == "train" and r.lang == "pl" and r.text == TEXT
+    # two annotators disagree on public_authority: only the agreed labels are kept
+    assert r.labels["helix"] == ["social_economy"]
+    assert r.kind == "unlabelled"
+
+
+def test_retracted_labels_are_not_trained_on(tmp_path):
+    _label(tmp_path, "a1", "ann", {"innovation": ["social"], "helix": [], "criteria": []})
+    annolog.append(tmp_path, {"id": "u1", "event": "retract", "retracts": "a1", "passage_id": "p1",
+                              "annotator": "ann"})
+    assert app_passages(tmp_path) == []
+
+
+def test_decisions_become_documents(tmp_path):
+    rows = [{"id": "decision:x", "site": "klaster.pl", "lang": "pl", "text": TEXT,
+             "doc_label": {"is_csei": 1, "kind": "csei"}},
+            {"id": "decision:y", "site": "firma.pl", "lang": "pl", "text": "Producent śrub.",
+             "doc_label": {"is_csei": 0, "kind": "analyst_reject"}}]
+    (tmp_path / "documents-decisions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    docs = decision_docs(tmp_path)
+    assert [(d.is_csei, d.split_hint, d.group) for d in docs] == [(1, "train", "site:klaster.pl"),
+                                                                  (0, "train", "site:firma.pl")]
+
+
+def test_metric_changes_per_label():
+    before = {"helix": {"metrics": {"dev": {"macro_f1": 0.70, "labels": {"business": {"f1": 0.50}}}}}}
+    after = {"helix": {"metrics": {"dev": {"macro_f1": 0.74,
+                                           "labels": {"business": {"f1": 0.58}, "civil_society": {"f1": 0.6}}}}}}
+    rows = {r["label"]: r for r in metric_changes(before, after)}
+    assert rows["business"]["change"] == 0.08
+    assert rows["civil_society"]["before"] is None and rows["civil_society"]["change"] is None
+    assert rows["macro_f1"]["change"] == 0.04
+    table = format_changes(list(rows.values()))
+    assert "| helix | business | 0.500 | 0.580 | +0.080 |" in table
