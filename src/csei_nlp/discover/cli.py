@@ -115,7 +115,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = sub.add_parser("runs", help="list the run history of a discovery job")
     r.add_argument("--job", required=True, metavar="FILE", help="job file (TOML)")
-    r.add_argument("--format", choices=["table", "jsonl"], default="table")
+    r.add_argument("--format", choices=["table", "jsonl"], default="table", help="output format (default table)")
     r.add_argument("--limit", type=int, default=0, metavar="N", help="only the last N runs")
     r.set_defaults(func=_cmd_runs)
 
@@ -123,8 +123,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Quoted search queries per language (CEE languages first), each row "
                                    "naming its language, for a search engine or a crawler's seed search.")
     q.add_argument("--lang", action="append", metavar="xx[,yy]", help="only these languages (repeatable)")
-    q.add_argument("--format", choices=["csv", "jsonl"], default="csv")
-    q.add_argument("--max-per-lang", type=int, default=40, metavar="N")
+    q.add_argument("--format", choices=["csv", "jsonl"], default="csv", help="output format (default csv)")
+    q.add_argument("--max-per-lang", type=int, default=40, metavar="N", help="queries per language (default 40)")
     q.add_argument("--out", metavar="FILE", help="write here instead of stdout")
     q.set_defaults(func=_cmd_queries)
 
@@ -134,7 +134,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                    "(default: each job's [schedule] cron)")
     s.add_argument("--run-now", action="store_true", help="also run each job once right away")
     s.add_argument("--once", action="store_true", help="exit after the first run of every job")
-    s.add_argument("--verbose", action="store_true")
+    s.add_argument("--verbose", action="store_true", help="print a line per run, also on success")
     s.set_defaults(func=_cmd_schedule)
 
 
