@@ -102,3 +102,52 @@ def test_explicit_split_wins_and_cee_floor_is_enforced(tmp_path):
     assert not is_cee_lang("de") and is_cee_lang("sr") and is_cee_lang("et")
     with pytest.raises(AnnotationError, match="covers 0 CEE languages"):
         assign_splits(ds.docs, min_cee_test_langs=8)
+
+
+def test_no_scenario_group_is_split_across_train_dev_test(repo_dir):
+    ds = load_dataset(repo_dir / "annotations", None, with_pages=False)
+    splits = assign_splits(ds.docs, min_cee_test_langs=8)
+    by_group = defaultdict(set)
+    langs = defaultdict(set)
+    for p in ds.passages:
+        if p.group:
+            by_group[p.group].add(splits[p.split_group])
+            langs[p.group].add(p.lang)
+    assert len(by_group) >= 5 and any(len(v) >= 5 for v in langs.values())
+    assert all(len(s) == 1 for s in by_group.values()), {g: s for g, s in by_group.items() if len(s) > 1}
+    # passages follow their scenario: two translations of one scenario land together
+    where = {}
+    for s, idx in passage_split(ds.passages, splits).items():
+        for i in idx:
+            where[ds.passages[i].doc_id] = s
+    assert where["bg-w02"] == where["uk-w02"] == splits["grp:tpl-energy-community"]
+    assert where["cs-w04"] == where["sr-w05"] == splits["grp:tpl-national-federation"]
+    assert len(cee_languages_in(ds.docs, splits, "test")) >= 8
+
+
+def test_group_field_is_validated_and_spans_languages(tmp_path):
+    rows = []
+    langs = ["pl", "cs", "sk", "hu", "ro", "bg", "hr", "sl"]
+    for k in range(6):  # six scenarios, each written in eight languages
+        for lang in langs:
+            rows.append(_rec(id=f"{lang}-s{k}-p1", doc_id=f"{lang}-s{k}", lang=lang, group=f"tpl-{k}",
+                             doc_label={"is_csei": k % 2, "kind": "csei" if k % 2 else "academic"}))
+    for lang in langs:  # and single-language documents
+        for k in range(5):
+            rows.append(_rec(id=f"{lang}-d{k}-p1", doc_id=f"{lang}-d{k}", lang=lang))
+    _write(tmp_path / "passages", rows)
+    ds = load_dataset(tmp_path, None, with_pages=False)
+    assert {d.group for d in ds.docs if d.doc_id.startswith("pl-s")} == {f"grp:tpl-{k}" for k in range(6)}
+    assert next(d for d in ds.docs if d.doc_id == "pl-d0").group == "doc:pl-d0"
+    splits = assign_splits(ds.docs)
+    for k in range(6):
+        assert len({splits[d.group] for d in ds.docs if d.group == f"grp:tpl-{k}"}) == 1
+    # multilingual scenarios are dealt out among themselves, not all filed under "bg" (the first language)
+    assert len({splits[f"grp:tpl-{k}"] for k in range(6)}) == 3
+    # a document whose passages disagree on the group is an annotation error
+    _write(tmp_path / "bad", [_rec(group="tpl-a"), _rec(id="x-2", group="tpl-b")])
+    with pytest.raises(AnnotationError, match=r"a\.jsonl:2: doc 'x' has group 'tpl-b' here but 'tpl-a'"):
+        load_passages(tmp_path / "bad")
+    _write(tmp_path / "bad2", [_rec(group="")])
+    with pytest.raises(AnnotationError, match=r"a\.jsonl:1: 'group' must be"):
+        load_passages(tmp_path / "bad2")

@@ -13,8 +13,11 @@ from csei_nlp import config
 from csei_nlp.train import evaluate_all
 
 # measured on the test split when the committed models were trained (models/EVAL.md)
-FAMILY_MACRO_F1_FLOOR = {"innovation": 0.74, "helix": 0.71, "criteria": 0.77}  # 0.794, 0.767, 0.826
-CANDIDATE_AUC_FLOOR = 0.92  # 0.969
+# Splits keep near-translations (annotated scenario groups) together since the retraining for issue 3;
+# the earlier, higher figures (0.794, 0.767, 0.826; AUC 0.969) had translations of test documents in training.
+FAMILY_MACRO_F1_FLOOR = {"innovation": 0.70, "helix": 0.68, "criteria": 0.72}  # 0.743, 0.723, 0.757
+CANDIDATE_AUC_FLOOR = 0.92  # 0.963
+COMPOSITE_AUC_FLOOR = 0.93  # 0.981: rank.score over organisation profiles (issue 3 asks >= 0.90)
 BASELINE_MARGIN = 0.05  # the models must beat the TF-IDF baseline by at least this much
 
 
@@ -45,3 +48,17 @@ def test_candidate_model_meets_its_floor(report):
     kinds = c["mean_p_by_kind"]
     assert kinds["csei (positive)"] > kinds.get("industrial_cluster", 0) + 0.2
     assert kinds["csei (positive)"] > kinds.get("academic", 0) + 0.2
+
+
+@pytest.mark.slow
+def test_composite_candidate_score_meets_its_floor(report):
+    """The issue's target: the candidate score analysts rank by separates CSEIs from hard negatives."""
+    c = report["composite"]["test"]
+    assert c["n_pos"] >= 10 and c["n"] - c["n_pos"] >= 10
+    # report case passages are the references of known_similarity and never score themselves
+    assert all(d.startswith("report-") for d in c["excluded_reference_docs"])
+    assert c["roc_auc"] >= COMPOSITE_AUC_FLOOR, f"composite score ROC-AUC {c['roc_auc']} below {COMPOSITE_AUC_FLOOR}"
+    assert c["cee"]["roc_auc"] >= COMPOSITE_AUC_FLOOR - 0.05
+    kinds = c["mean_score_by_kind"]
+    negatives = [v for k, v in kinds.items() if k != "csei (positive)"]
+    assert kinds["csei (positive)"] > max(negatives) + 0.05

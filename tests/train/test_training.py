@@ -90,3 +90,35 @@ def test_best_threshold_maximises_f1():
     t = best_threshold(y, p)
     assert 0.2 < t <= 0.6  # take all three positives (F1 0.857) rather than the top two (0.8)
     assert best_threshold(np.zeros(4, int), np.array([0.1, 0.2, 0.3, 0.4])) == 0.5
+
+
+def test_composite_score_scores_organisations_and_leaves_out_its_references(run, repo_dir):
+    from csei_nlp.pipeline.classify import Tagger
+    from csei_nlp.pipeline.tag import Tagging
+    from csei_nlp.train.composite import composite_metrics, pipeline_document
+    from csei_nlp.train.features import make_embedder
+
+    ann, models, cache, report = run
+    comp = report["composite"]["test"]
+    assert comp["n"] > 0 and set(comp["component_roc_auc"]) >= {"classifier", "known_similarity"}
+    assert "Composite candidate score" in format_report(report)
+
+    cfg = config.load()
+    ds = load_dataset(ann, cfg)
+    docs = [d for d in ds.docs if d.passages]
+    # a report case passage document is a reference of known_similarity: it must not be scored
+    repo = load_dataset(repo_dir / "annotations", None, with_pages=False)
+    ref = next(d for d in repo.docs if d.doc_id.startswith("report-") and d.kind == "csei")
+    m = composite_metrics([*docs, ref], Tagging(cfg, make_embedder(cfg, cache), Tagger(models)), cfg["score"])
+    assert m["excluded_reference_docs"] == [ref.doc_id]
+    assert m["n_documents"] == len(docs)
+    # the two pages of the Łomża cluster make one organisation profile
+    assert sum(d.group == "site:klasterspoleczny.lomza.pl" for d in docs) == 2
+    assert m["n"] == len(docs) - 1
+    kinds = m["mean_score_by_kind"]
+    assert kinds["csei (positive)"] > kinds["news_other"] + 0.1
+    assert 0.5 < m["roc_auc"] <= 1 and 0 <= m["cascade_skipped"] < len(docs)
+    # the pipeline document keeps cue spans at offsets of its own text
+    pd = pipeline_document(docs[0])
+    assert all(pd.text[s.start:s.end] == s.text for p in pd.passages for s in p.spans)
+    assert all(pd.text[p.start:p.end] == p.text for p in pd.passages)

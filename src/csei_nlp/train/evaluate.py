@@ -3,7 +3,8 @@
 ``train_all`` is ``csei train``: load and validate the annotations, split by
 document, embed (cached), fit the three family models and the candidate
 model, save them with model cards, and evaluate (test split, per language,
-CEE separately, cross-lingual, TF-IDF baseline side by side).  It writes
+CEE separately, cross-lingual, TF-IDF baseline side by side, and the composite
+candidate score over organisation profiles, see ``composite``).  It writes
 ``models/EVAL.md``.  ``evaluate_all`` is ``csei eval``: it loads the saved
 models and scores the current test split without retraining.
 
@@ -400,10 +401,10 @@ def format_report(report: dict[str, Any]) -> str:
                   "The score analysts rank by (`csei_nlp.rank.score` over a site profile built with the scanner's "
                   "tagging), next to its classifier component alone (the document model, best document of the "
                   "organisation) on the same profiles.", "",
-                  "| profiles | n (pos) | score ROC-AUC | classifier ROC-AUC | CEE n (pos) | CEE score AUC "
-                  "| CEE classifier AUC | non-CEE score AUC |", "|---|---|---|---|---|---|---|---|"]
+                  "| profiles (pos) | score ROC-AUC | classifier ROC-AUC | CEE profiles (pos) | CEE score AUC "
+                  "| CEE classifier AUC | non-CEE score AUC |", "|---|---|---|---|---|---|---|"]
         ce, nc = comp.get("cee", {}), comp.get("non_cee", {})
-        lines.append(f"| {comp['n']} | {comp['n']} ({comp['n_pos']}) | {_f(comp['roc_auc'])} "
+        lines.append(f"| {comp['n']} ({comp['n_pos']}) | {_f(comp['roc_auc'])} "
                      f"| {_f(comp['classifier_roc_auc'])} | {ce.get('n', 0)} ({ce.get('n_pos', 0)}) "
                      f"| {_f(ce.get('roc_auc'))} | {_f(ce.get('classifier_roc_auc'))} | {_f(nc.get('roc_auc'))} |")
         lines += ["", "Mean score by document kind (test): " +
