@@ -42,9 +42,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from . import config
     from .train import train_all, format_report
 
+    from .train.feedback import format_changes, load_cards, metric_changes
+
     cfg = config.load(args.config)
+    before = load_cards(args.models)
     report = train_all(args.annotations, args.models, cfg)
     print(format_report(report))
+    print("\n## Change per label since the previous models (dev split)\n")
+    print(format_changes(metric_changes(before, load_cards(args.models))))
     return EXIT_OK
 
 

@@ -58,3 +58,32 @@ def test_metric_changes_per_label():
     assert rows["macro_f1"]["change"] == 0.04
     table = format_changes(list(rows.values()))
     assert "| helix | business | 0.500 | 0.580 | +0.080 |" in table
+
+
+def test_load_dataset_includes_app_labels_and_decisions_in_train_only(tmp_path, repo_dir):
+    import shutil
+
+    from csei_nlp.train.data import load_dataset
+
+    shutil.copytree(repo_dir / "annotations" / "passages", tmp_path / "passages")
+    base = load_dataset(tmp_path, with_pages=False)
+    _label(tmp_path, "a1", "ann", {"innovation": ["social"], "helix": ["social_economy"], "criteria": []})
+    (tmp_path / "documents-decisions.jsonl").write_text(json.dumps(
+        {"id": "decision:x", "site": "klaster.pl", "lang": "pl", "text": TEXT,
+         "doc_label": {"is_csei": 1, "kind": "csei"}}) + "\n")
+    ds = load_dataset(tmp_path, with_pages=False)
+    assert len(ds.passages) == len(base.passages) + 1
+    assert ds.data_hash != base.data_hash
+    new_docs = [d for d in ds.docs if d.origin == "decision"]
+    assert len(new_docs) == 1 and new_docs[0].split_hint == "train"
+    # the app passage of an unlabelled page trains the family models, not the candidate model
+    assert not any(d.doc_id == "app:d1" for d in ds.docs)
+    assert "documents-decisions.jsonl" in ds.files and any(f.startswith("app/") for f in ds.files)
+
+
+def test_load_cards_reads_committed_cards(repo_dir):
+    from csei_nlp.train.feedback import load_cards
+
+    cards = load_cards(repo_dir / "models")
+    assert {"innovation", "helix", "criteria", "candidate"} <= set(cards)
+    assert metric_changes(cards, cards)[0]["change"] == 0.0

@@ -273,6 +273,9 @@ def segment_text(text: str, lang: str, cfg: dict[str, Any]) -> list[str]:
 def fill_page_passages(docs: list[DocRecord], cfg: dict[str, Any]) -> None:
     """Extract and segment each page; a page that fails keeps no passages (logged)."""
     for d in docs:
+        if d.origin == "decision" and not d.passages:
+            d.passages = segment_text(d.meta["text"], d.lang, cfg)
+            continue
         if d.origin != "page" or d.passages or d.html_path is None:
             continue
         try:
@@ -294,6 +297,8 @@ def passage_docs(passages: list[PassageRecord]) -> list[DocRecord]:
         by_doc.setdefault(p.doc_id, []).append(p)
     docs = []
     for doc_id, ps in by_doc.items():
+        if ps[0].kind == "unlabelled":  # app annotations of a page nobody labelled as a whole
+            continue
         hints = {p.split for p in ps if p.split}
         if len(hints) > 1:
             raise _fail(ps[0].where, f"doc {doc_id!r} has passages in several splits: {sorted(hints)}")
@@ -313,7 +318,7 @@ def data_hash(passages: list[PassageRecord], pages: list[DocRecord]) -> str:
                         **({"group": p.group} if p.group else {})},
                        sort_keys=True, ensure_ascii=False) for p in passages]
     for d in pages:
-        digest = hashlib.sha256(d.html_path.read_bytes()).hexdigest() if d.html_path else ""
+        digest = hashlib.sha256(d.html_path.read_bytes() if d.html_path else d.meta.get("text", "").encode()).hexdigest()
         rows.append(json.dumps({"id": d.doc_id, "group": d.group, "lang": d.lang, "is_csei": d.is_csei,
                                 "kind": d.kind, "targets": d.targets, "html": digest},
                                sort_keys=True, ensure_ascii=False))
@@ -333,14 +338,22 @@ def load_dataset(annotations_dir: str | Path, cfg: dict[str, Any] | None = None,
     root = Path(annotations_dir)
     if not root.is_dir():
         raise AnnotationError(f"{root}: annotations folder not found")
+    from .feedback import DECISIONS_FILE, app_passages, decision_docs
+
     passages = load_passages(root / "passages")
     pages = load_pages(root / "pages") if with_pages else []
     if not passages:
         raise AnnotationError(f"{root / 'passages'}: no annotated passages (*.jsonl) found")
+    # What people did in `csei serve`: train split only (see train/feedback.py).
+    passages += app_passages(root)
+    decisions = decision_docs(root)
     if cfg is not None:
-        fill_page_passages(pages, cfg)
+        fill_page_passages(pages + decisions, cfg)
     files = sorted(str(p.relative_to(root)) for p in (root / "passages").glob("*.jsonl"))
+    files += sorted(str(p.relative_to(root)) for p in (root / "app").glob("passages-*.jsonl"))
     if pages:
         files.append("pages/labels.jsonl")
-    docs = passage_docs(passages) + pages
-    return Dataset(passages=passages, docs=docs, data_hash=data_hash(passages, pages), files=files)
+    if decisions:
+        files.append(DECISIONS_FILE)
+    docs = passage_docs(passages) + pages + decisions
+    return Dataset(passages=passages, docs=docs, data_hash=data_hash(passages, pages + decisions), files=files)

@@ -71,6 +71,17 @@ def decision_docs(annotations_dir: str | Path) -> list[DocRecord]:
     return docs
 
 
+def load_cards(models_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """Every model card in ``models_dir`` by model name (unreadable cards are left out)."""
+    cards = {}
+    for p in sorted(Path(models_dir).glob("*.card.json")):
+        try:
+            cards[p.name[: -len(".card.json")]] = json.loads(p.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+    return cards
+
+
 def metric_changes(before: dict[str, Any] | None, after: dict[str, Any],
                    split: str = "dev") -> list[dict[str, Any]]:
     """Per family and label: F1 on ``split`` before and after retraining.
