@@ -68,11 +68,28 @@ def _validate(cfg: Config, origin: str) -> None:
         raise ConfigError(f"{origin}: [extract] favor must be precision, recall or balanced")
     if cfg["pdf"]["engine"] not in ("pdfplumber", "pypdfium2"):
         raise ConfigError(f"{origin}: [pdf] engine must be 'pdfplumber' or 'pypdfium2'")
+    _validate_cascade_and_scan(cfg, origin)
     if cfg["segment"]["max_tokens"] < 16:
         raise ConfigError(f"{origin}: [segment] max_tokens must be >= 16")
     weights = cfg["score"]
     if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
         raise ConfigError(f"{origin}: [score] weights must be >= 0 and not all zero")
+
+
+def _validate_cascade_and_scan(cfg: Config, origin: str) -> None:
+    from .pipeline.cues import GROUPS  # the cue group names are defined with the cue lists
+
+    c = cfg["cascade"]
+    if c["min_cue_hits"] < 0:
+        raise ConfigError(f"{origin}: [cascade] min_cue_hits must be >= 0")
+    if not 0 <= c["min_cue_groups"] <= len(GROUPS):
+        raise ConfigError(f"{origin}: [cascade] min_cue_groups must be between 0 and {len(GROUPS)}")
+    unknown = [g for g in c["anchor_groups"] if g not in GROUPS]
+    if unknown:
+        raise ConfigError(f"{origin}: [cascade] anchor_groups has unknown cue groups {unknown}; "
+                          f"known: {', '.join(GROUPS)}")
+    if cfg["scan"]["max_tasks_per_worker"] < 0:
+        raise ConfigError(f"{origin}: [scan] max_tasks_per_worker must be >= 0 (0 = never recycle)")
 
 
 def load(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:

@@ -4,8 +4,11 @@ Extraction libraries can hang, exhaust memory or segfault on hostile input
 (trafilatura on huge tables, pdfminer on damaged files).  Each document
 therefore runs in a worker process with a wall-clock timeout; a worker that
 dies or times out is replaced, and the document is recorded as failed with the
-reason.  Workers are recycled every ``max_tasks`` documents to bound memory
-growth in long runs.
+reason.  Workers are recycled every ``[scan] max_tasks_per_worker`` documents
+to bound memory growth in long runs.  A fresh worker loads its models again
+(spaCy pipelines, cue matchers, lingua: about 14 s for 20 languages), so the
+default is high (10,000): at 500 a 1,000-page run paid that warm-up four times
+over on two workers (bench/README.md).  0 never recycles.
 
 Results come back in input order, with a bounded number in flight, so memory
 stays flat however large the corpus.
@@ -17,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from ..errors import ConfigError
 from ..pipeline.process import process
 from ..types import Document, RawInput
 
@@ -58,13 +62,17 @@ def _collect(raw: RawInput, fut: Any, cfg: Config) -> Document:
 
 
 def run(raws: Iterable[RawInput], cfg: Config, workers: int | None = None,
-        max_tasks: int = 500) -> Iterator[Document]:
+        max_tasks: int | None = None) -> Iterator[Document]:
     """Process ``raws`` in worker processes; yield one Document per input, in order.
 
     ``workers=0`` runs in this process without timeouts (for debugging and
-    for engines that bring their own isolation).
+    for engines that bring their own isolation).  ``max_tasks``: documents per
+    worker before it is replaced (default ``[scan] max_tasks_per_worker``; 0 = never).
     """
     workers = cfg["scan"]["workers"] if workers is None else workers
+    max_tasks = int(cfg["scan"]["max_tasks_per_worker"]) if max_tasks is None else max_tasks
+    if max_tasks < 0:
+        raise ConfigError(f"max_tasks must be >= 0 (0 = never recycle), got {max_tasks}")
     if workers == 0:
         for raw in raws:
             yield process(raw, cfg)

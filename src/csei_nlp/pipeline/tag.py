@@ -46,7 +46,17 @@ def default_cache_dir(cfg: Config) -> Path:
 
 
 def cascade_reason(doc: Document, cfg: Config) -> str:
-    """Why ``doc`` is not worth embedding, or "" when it is."""
+    """Why ``doc`` is not worth embedding, or "" when it is.
+
+    The rule (``[cascade]``): at least ``min_cue_hits`` cue spans, from at least
+    ``min_cue_groups`` different cue groups (``pipeline.cues.CUE_GROUPS``: helix,
+    legal_form, self_designation, governance, cooperation, territorial,
+    social_mission, ecological_mission), at least one of which is an
+    ``anchor_groups`` group (who the page is about: an actor type, a legal form,
+    a self-designation).  One generic word ("local", "platform") is one group and
+    no longer earns an embedding; bench/README.md has the recall and speed-up
+    figures that chose the rule.
+    """
     c = cfg["cascade"]
     if not c["enabled"]:
         return ""
@@ -59,6 +69,13 @@ def cascade_reason(doc: Document, cfg: Config) -> str:
     hits = sum(len(p.spans) for p in doc.passages)
     if hits < c["min_cue_hits"]:
         return f"fewer than {c['min_cue_hits']} cue hits (no actor, legal-form or cooperation terms)"
+    groups = {s.family for p in doc.passages for s in p.spans if s.kind == "cue"}
+    if len(groups) < c["min_cue_groups"]:
+        found = ", ".join(sorted(groups)) or "none"
+        return f"cues from fewer than {c['min_cue_groups']} cue groups (found: {found})"
+    anchors = c["anchor_groups"]
+    if anchors and not groups.intersection(anchors):
+        return f"no cue from an anchor group (found: {', '.join(sorted(groups))})"
     return ""
 
 
