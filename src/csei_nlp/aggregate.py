@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .store.sqlite import Store
+from .types import Passage
 
 EVIDENCE_PER_LABEL = 3
 TEXT_SAMPLE_CHARS = 3000
@@ -71,6 +72,26 @@ class SiteProfile:
             out.setdefault(family, {})[label] = [e.to_dict() for _, _, e in items]
         return out
 
+    def add_scores(self, doc_id: str, lang: str, n_chars: int, meta: dict[str, Any],
+                   labels: dict[str, dict[str, float]], passages: list[Passage]) -> None:
+        """Fold one tagged document's scores and cue counts into the profile.
+
+        Shared by :func:`build_profiles` (from the store) and the evaluation of the
+        candidate score (``train/composite.py``, from documents in memory).
+        """
+        self.doc_ids.append(doc_id)
+        self.languages[lang] += n_chars
+        self.candidate_prob = max(self.candidate_prob, float(meta.get("candidate_prob", 0.0)))
+        self.known_similarity = max(self.known_similarity, float(meta.get("known_similarity", 0.0)))
+        for family, probs in labels.items():
+            fam = self.label_max.setdefault(family, {})
+            for label, p in probs.items():
+                fam[label] = max(fam.get(label, 0.0), float(p))
+        for p in passages:
+            for s in p.spans:
+                self.cue_counts[s.family] += 1
+                self.cue_terms.setdefault(s.family, Counter())[s.term or s.text.lower()] += 1
+
     def add_evidence(self, family: str, label: str, ev: Evidence, seq: int) -> None:
         heap = self._evidence.setdefault((family, label), [])
         item = (ev.prob, -seq, ev)
@@ -90,25 +111,16 @@ def build_profiles(store: Store, thresholds: dict[str, dict[str, float]]) -> dic
         if row["dup_of"]:
             prof.n_duplicates += 1
             continue
-        prof.doc_ids.append(row["id"])
         if row["url"]:
             prof.urls.append(row["url"])
         if row["title"]:
             prof.titles.append(row["title"])
-        prof.languages[row["lang"]] += len(row["text"] or "")
         if len(prof.text_sample) < 5:
             prof.text_sample.append((row["text"] or "")[:TEXT_SAMPLE_CHARS])
-        meta = row["meta"] or {}
-        prof.candidate_prob = max(prof.candidate_prob, float(meta.get("candidate_prob", 0.0)))
-        prof.known_similarity = max(prof.known_similarity, float(meta.get("known_similarity", 0.0)))
-        for family, labels in (row["labels"] or {}).items():
-            fam = prof.label_max.setdefault(family, {})
-            for label, p in labels.items():
-                fam[label] = max(fam.get(label, 0.0), float(p))
-        for p in store.passages_of(row["id"]):
-            for s in p.spans:
-                prof.cue_counts[s.family] += 1
-                prof.cue_terms.setdefault(s.family, Counter())[s.term or s.text.lower()] += 1
+        passages = store.passages_of(row["id"])
+        prof.add_scores(row["id"], row["lang"], len(row["text"] or ""), row["meta"] or {},
+                        row["labels"] or {}, passages)
+        for p in passages:
             for family, labels in p.labels.items():
                 for label, prob in labels.items():
                     if prob < thresholds.get(family, {}).get(label, 0.5):

@@ -92,20 +92,24 @@ def _validate_cascade_and_scan(cfg: Config, origin: str) -> None:
         raise ConfigError(f"{origin}: [scan] max_tasks_per_worker must be >= 0 (0 = never recycle)")
 
 
+def read_toml(path: str | Path, what: str) -> dict[str, Any]:
+    """Parse a TOML file; every problem is a ConfigError naming the file (``what``: "config file" ...)."""
+    p = Path(path)
+    try:
+        return tomllib.loads(p.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read {what}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+
+
 def load(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
     """Defaults, then the user file at ``path``, then ``overrides`` (from CLI flags)."""
     cfg = defaults()
     if path is not None:
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text("utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{p}: config file not found") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{p}: cannot read config file: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{p}: not valid TOML: {exc}") from None
-        cfg = merge(cfg, data, origin=str(p))
+        cfg = merge(cfg, read_toml(path, "config file"), origin=str(Path(path)))
     if overrides:
         cfg = merge(cfg, overrides, origin="command line")
     return cfg

@@ -10,7 +10,6 @@ failed), which is what makes ``ok + skipped + failed == seen`` hold.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import sys
@@ -28,7 +27,7 @@ from .executors import local
 from .pipeline.dedup import Deduplicator
 from .pipeline.read import iter_inputs
 from .store.sqlite import Store
-from .types import Document
+from .types import Document, sha256_file
 
 Config = dict[str, dict[str, Any]]
 
@@ -81,17 +80,6 @@ def _reasons(c: Counter) -> str:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _sha256_file(path: Path) -> str | None:
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return None
-    return h.hexdigest()
 
 
 def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = None, *,
@@ -162,7 +150,7 @@ def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = 
         "python": platform.python_version(),
         "platform": platform.platform(),
         "inputs": [str(p) for p in paths],
-        "input_hashes": {s: _sha256_file(Path(s)) for s in sorted(sources)},
+        "input_hashes": {s: sha256_file(s) for s in sorted(sources)},
         "config": cfg,
         "config_hash": config_mod.fingerprint(cfg),
         "seeds": {"language": cfg["language"]["seed"], "dedup": 1},

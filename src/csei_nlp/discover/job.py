@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import glob
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,14 +170,7 @@ def _resolve(base: Path, p: str) -> Path:
 def load_job(path: str | Path) -> Job:
     """Read and validate a job file; raise :class:`ConfigError` naming the file and key."""
     p = Path(path).expanduser().resolve()
-    try:
-        data = tomllib.loads(p.read_text("utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: job file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read job file: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    data = config_mod.read_toml(p, "job file")
 
     vals: dict[str, dict[str, Any]] = copy.deepcopy(SCHEMA)
     for section, table in data.items():

@@ -19,7 +19,6 @@ never trusted.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -29,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..types import stable_id
+from ..types import sha256_file, stable_id
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS inputs (
@@ -59,17 +58,6 @@ DONE = "_DONE"
 
 def _j(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
-
-
-def sha256_file(path: Path) -> str | None:
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return None
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)

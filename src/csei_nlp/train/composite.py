@@ -20,7 +20,7 @@ would be compared with itself: such documents are left out and counted.
 """
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,21 +62,11 @@ def pipeline_document(doc: DocRecord) -> Document:
 def fold(profiles: dict[str, SiteProfile], doc: Document) -> None:
     """Add a tagged document to its site's profile, as ``csei_nlp.aggregate.build_profiles`` does."""
     prof = profiles.setdefault(doc.site or doc.id, SiteProfile(site=doc.site or doc.id))
-    prof.doc_ids.append(doc.id)
-    prof.languages[doc.lang] += len(doc.text)
-    prof.candidate_prob = max(prof.candidate_prob, float(doc.meta.get("candidate_prob", 0.0)))
-    prof.known_similarity = max(prof.known_similarity, float(doc.meta.get("known_similarity", 0.0)))
-    for family, labels in doc.labels.items():
-        fam = prof.label_max.setdefault(family, {})
-        for label, p in labels.items():
-            fam[label] = max(fam.get(label, 0.0), float(p))
-    for p in doc.passages:
-        for s in p.spans:
-            prof.cue_counts[s.family] += 1
-            prof.cue_terms.setdefault(s.family, Counter())[s.term or s.text.lower()] += 1
+    prof.add_scores(doc.id, doc.lang, len(doc.text), doc.meta, doc.labels, doc.passages)
 
 
-def _auc(y: np.ndarray, p: np.ndarray) -> float | None:
+def roc_auc(y: np.ndarray, p: np.ndarray) -> float | None:
+    """ROC-AUC rounded to 4 places, or None when ``y`` has only one class."""
     from sklearn.metrics import roc_auc_score
 
     return round(float(roc_auc_score(y, p)), 4) if len(set(y.tolist())) == 2 else None
@@ -112,13 +102,13 @@ def composite_metrics(docs: Sequence[DocRecord], tagging: Tagging, weights: dict
     out: dict[str, Any] = {
         "n": len(keys), "n_pos": int(y.sum()), "n_documents": len(kept), "excluded_reference_docs": excluded,
         "cascade_skipped": sum(1 for pd in pdocs if pd.meta.get("embedded") is False),
-        "roc_auc": _auc(y, s), "classifier_roc_auc": _auc(y, clf),
-        "component_roc_auc": {c: _auc(y, np.array([x[c][0] for x in comps])) for c in COMPONENTS},
+        "roc_auc": roc_auc(y, s), "classifier_roc_auc": roc_auc(y, clf),
+        "component_roc_auc": {c: roc_auc(y, np.array([x[c][0] for x in comps])) for c in COMPONENTS},
     }
     for name, m in (("cee", cee), ("non_cee", ~cee)):
         if m.any():
-            out[name] = {"n": int(m.sum()), "n_pos": int(y[m].sum()), "roc_auc": _auc(y[m], s[m]),
-                         "classifier_roc_auc": _auc(y[m], clf[m])}
+            out[name] = {"n": int(m.sum()), "n_pos": int(y[m].sum()), "roc_auc": roc_auc(y[m], s[m]),
+                         "classifier_roc_auc": roc_auc(y[m], clf[m])}
     kinds: dict[str, list[float]] = defaultdict(list)
     for k, sk, yk in zip(keys, s, y):
         kinds["csei (positive)" if yk else members[k][0].kind].append(float(sk))

@@ -28,7 +28,7 @@ from ..pipeline.embed.base import embedder_id as cfg_embedder_id
 from ..taxonomy import FAMILIES
 from ..pipeline.tag import Tagging
 from . import baseline
-from .composite import composite_metrics
+from .composite import composite_metrics, roc_auc
 from .data import Dataset, DocRecord, is_cee_lang, load_dataset
 from .features import (cue_feature_names, doc_inputs, label_matrix, make_embedder, passage_features)
 from .fit import fit_candidate, save_model, select_family
@@ -84,21 +84,15 @@ def family_metrics(Y: np.ndarray, P: np.ndarray, thr: np.ndarray, labels: Sequen
     return out
 
 
-def _auc(y: np.ndarray, p: np.ndarray) -> float | None:
-    from sklearn.metrics import roc_auc_score
-
-    return round(float(roc_auc_score(y, p)), 4) if len(set(y.tolist())) == 2 else None
-
-
 def candidate_metrics(y: np.ndarray, p: np.ndarray, thr: float, docs: Sequence[DocRecord]) -> dict[str, Any]:
     y = np.asarray(y, dtype=int)
-    out: dict[str, Any] = {"n": int(len(y)), "n_pos": int(y.sum()), "roc_auc": _auc(y, p), "threshold": round(thr, 4),
+    out: dict[str, Any] = {"n": int(len(y)), "n_pos": int(y.sum()), "roc_auc": roc_auc(y, p), "threshold": round(thr, 4),
                            **{k: v for k, v in _prf(y, (p >= thr).astype(int)).items() if k != "support"}}
     cee = np.array([is_cee_lang(d.lang) for d in docs], bool)
     pages = np.array([d.origin == "page" for d in docs], bool)
     for name, m in (("cee", cee), ("non_cee", ~cee), ("pages", pages), ("written", ~pages)):
         if m.any():
-            out[name] = {"n": int(m.sum()), "n_pos": int(y[m].sum()), "roc_auc": _auc(y[m], p[m])}
+            out[name] = {"n": int(m.sum()), "n_pos": int(y[m].sum()), "roc_auc": roc_auc(y[m], p[m])}
     # hard negatives: mean P(is_csei) per kind of negative
     kinds: dict[str, list[float]] = defaultdict(list)
     for d, pi in zip(docs, p):
