@@ -59,6 +59,8 @@ def corpus(tmp_path_factory, fixtures_dir: Path) -> Path:
     big = "<html><body><p>" + ("Spółdzielnia socjalna. " * 2_300_000) + "</p></body></html>"
     (root / "web" / "huge.html").write_text(big, encoding="utf-8")
     assert (root / "web" / "huge.html").stat().st_size > 50_000_000
+    near = PL_PAGE.replace("o-nas/", "o-nas/?print=1").replace("pralnię,", "pralnię i suszarnię,")
+    (root / "pl-print.html").write_text(near, encoding="utf-8")
     second = PL_PAGE.replace("O klastrze", "Aktualności").replace("pralnię", "stołówkę")
     warc = _warc_bytes([("https://klaster-dolina-bugu.pl/aktualnosci/", second.encode()),
                         ("https://klaster-dolina-bugu.pl/o-nas/", PL_PAGE.encode())])
@@ -162,6 +164,18 @@ def test_exact_duplicates_are_grouped_not_dropped(scanned):
     firsts = [d for d in same if d["dup_of"] is None]
     assert len(firsts) == 1
     assert all(d["dup_of"] == firsts[0]["id"] for d in same if d is not firsts[0])
+
+
+def test_near_duplicates_share_one_group_first_member_included(scanned):
+    out, _ = scanned
+    by = _by_name(_lines(out / "documents.jsonl"))
+    first, near = by["pl.html"][0], by["pl-print.html"][0]
+    assert near["dup_of"] is None  # not identical ...
+    assert near["near_dup_group"] is not None  # ... but nearly
+    assert first["near_dup_group"] == near["near_dup_group"]
+    # the group is named after its first member, which must be labelled too
+    leader = next(d for d in _lines(out / "documents.jsonl") if d["id"] == near["near_dup_group"])
+    assert leader["near_dup_group"] == leader["id"]
 
 
 def test_rerun_is_idempotent(corpus, scanned, tmp_path):

@@ -131,6 +131,7 @@ def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = 
             if len(batch) >= batch_size:
                 _flush(batch, tagging, store, run_id)
         _flush(batch, tagging, store, run_id)
+        store.set_near_dup_groups(dedup.groups())
     finally:
         if bar is not None:
             bar.close()

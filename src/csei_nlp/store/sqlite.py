@@ -141,6 +141,12 @@ class Store:
                 )
         c.commit()
 
+    def set_near_dup_groups(self, groups: dict[str, str]) -> None:
+        """Record the final near-duplicate group of each document (first members learn theirs last)."""
+        self.conn.executemany("UPDATE documents SET near_dup_group=? WHERE id=?",
+                              [(g, doc_id) for doc_id, g in groups.items()])
+        self.conn.commit()
+
     def document_rows(self, status: str | None = "ok", with_text: bool = False) -> Iterator[dict[str, Any]]:
         cols = "*" if with_text else ", ".join(
             c for c in self._columns("documents") if c not in ("text",))
