@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..store.wal import connect_wal
 from ..types import sha256_file, stable_id
 
 SCHEMA = """
@@ -83,10 +84,9 @@ class StateDB:
     def __init__(self, state_dir: str | Path) -> None:
         self.dir = Path(state_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.dir / "state.sqlite"), timeout=30.0)
+        self.conn = connect_wal(self.dir / "state.sqlite", timeout=30.0)
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA synchronous=FULL")  # job state must survive a kill -9 mid-run
         self.conn.executescript(SCHEMA)
         self.conn.commit()
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..types import Document, Passage, Span
+from .wal import connect_wal
 
 SCHEMA_VERSION = 1
 
@@ -70,10 +71,8 @@ class Store:
             path = path / self.FILENAME
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.conn = sqlite3.connect(str(path), timeout=30.0)
+        self.conn = connect_wal(path, timeout=30.0)
         self.conn.row_factory = sqlite3.Row
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.executescript(SCHEMA)
         self.conn.execute(
             "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)

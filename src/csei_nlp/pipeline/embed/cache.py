@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ConfigError
+from ...store.wal import connect_wal
 from .base import Embedder
 
 _SCHEMA = """
@@ -46,9 +47,7 @@ class CachedEmbedder(Embedder):
         self.path = Path(cache_dir) / "vectors.sqlite"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60.0, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db = connect_wal(self.path, timeout=60.0, check_same_thread=False)
             self._db.execute(_SCHEMA)
             self._db.commit()
         except (OSError, sqlite3.Error) as exc:

@@ -1,0 +1,32 @@
+"""Opening a SQLite file in WAL mode, safely when several processes open it at once.
+
+Switching a database to WAL takes an exclusive lock, and SQLite does not apply
+its busy timeout to that switch: a second process opening the same new file at
+the same moment gets "database is locked" at once.  The embedding cache, a
+run store and a job's state are all opened by several processes (scan workers,
+the review app, parallel scans), so every opener goes through here and retries
+the switch until the timeout.
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+
+def connect_wal(path: str | Path, timeout: float = 30.0, check_same_thread: bool = True) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=check_same_thread)
+    deadline = time.monotonic() + timeout
+    pause = 0.02
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                conn.close()
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
