@@ -49,4 +49,4 @@ def test_language_map_uses_known_countries():
             assert c in taxonomy.COUNTRY_NAMES, (lang, c)
     for lang in taxonomy.CUE_LANGUAGES:
         assert lang in taxonomy.LANGUAGE_COUNTRIES
-    assert len(taxonomy.CUE_LANGUAGES) == 29
+    assert len(taxonomy.CUE_LANGUAGES) == 32

@@ -1,9 +1,14 @@
-"""Documents -> one profile per organisation (site).
+"""Documents -> one profile per candidate organisation.
 
 An organisation rarely says everything on one page: members are listed on
 one, governance on another.  A profile therefore keeps, per label, the
-strongest probability over the site's documents and the strongest evidence
-passages (with character offsets), so that an analyst can check every tag.
+strongest probability over the organisation's documents and the strongest
+evidence passages (with character offsets), so that an analyst can check
+every tag.  Which organisation a document counts for is decided in
+``attach.py``: its own site for self-description, the organisation it
+describes for a third party's page; pages about a topic lend no scores.
+Every piece of evidence keeps its source and whether it is self-description
+or third-party.
 
 Exact duplicates (``dup_of``) are left out of the evidence: a page mirrored
 ten times is still one piece of evidence.
@@ -15,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .attach import Attacher, role_of
 from .store.sqlite import Store
 from .types import Passage
 
@@ -33,11 +39,14 @@ class Evidence:
     end: int
     text: str
     spans: list[dict[str, Any]]
+    role: str = "self"          # self | third_party | unscored (see attach.py)
+    source_site: str = ""       # the site that published the page
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "prob": round(self.prob, 4), "doc_id": self.doc_id, "passage": self.passage,
             "url": self.url, "source": self.source, "start": self.start, "end": self.end,
+            "role": self.role, "source_site": self.source_site,
             "text": self.text,
             # spans relative to the passage text, ready for highlighting
             "spans": [{**s, "start": s["start"] - self.start, "end": s["end"] - self.start}
@@ -59,6 +68,10 @@ class SiteProfile:
     cue_terms: dict[str, Counter] = field(default_factory=dict)
     text_sample: list[str] = field(default_factory=list)
     n_duplicates: int = 0
+    subject: float = 0.0                 # best subject_prob of the pages that count for it
+    roles: Counter = field(default_factory=Counter)   # documents per role
+    third_party_sites: list[str] = field(default_factory=list)
+    topic_doc_ids: list[str] = field(default_factory=list)
     _evidence: dict[tuple[str, str], list[tuple[float, int, Evidence]]] = field(default_factory=dict)
 
     @property
@@ -81,7 +94,9 @@ class SiteProfile:
         """
         self.doc_ids.append(doc_id)
         self.languages[lang] += n_chars
-        self.candidate_prob = max(self.candidate_prob, float(meta.get("candidate_prob", 0.0)))
+        self.roles[role_of(meta)] += 1
+        self.subject = max(self.subject, float(meta.get("subject_prob") or 0.0))
+        self.candidate_prob = max(self.candidate_prob, float(meta.get("candidate_prob") or 0.0))
         self.known_similarity = max(self.known_similarity, float(meta.get("known_similarity", 0.0)))
         for family, probs in labels.items():
             fam = self.label_max.setdefault(family, {})
@@ -101,24 +116,62 @@ class SiteProfile:
             heapq.heapreplace(heap, item)
 
 
+def name_from_titles(titles: list[str]) -> str | None:
+    """A display name from page titles.
+
+    Titles are cut at the usual separators ("About us | Klaster X"); the part
+    repeated across the pages is the organisation's name, and with a single
+    page the longest part usually is.
+    """
+    if not titles:
+        return None
+    counts: Counter = Counter()
+    for t in titles:
+        parts = [t]
+        for sep in (" | ", " – ", " — ", " - ", " :: ", " · "):
+            if sep in t:
+                parts = [x.strip() for x in t.split(sep) if x.strip()]
+                break
+        counts.update(set(parts))
+    return max(counts.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
+
+
 def build_profiles(store: Store, thresholds: dict[str, dict[str, float]]) -> dict[str, SiteProfile]:
-    """Fold every ok document of the store into per-site profiles."""
+    """Fold every ok document of the store into the profile of the organisation it counts for.
+
+    Records each document's attachment (``candidate``, ``role``, ``matched_by``)
+    in its meta, so that documents.jsonl, the report and the app can show it.
+    """
+    titles: dict[str, list[str]] = {}
+    for row in store.document_rows(status="ok"):
+        if role_of(row["meta"] or {}) == "self" and not row["dup_of"]:
+            titles.setdefault(row["site"] or "unknown", []).extend([row["title"]] if row["title"] else [])
+    attacher = Attacher({s: name_from_titles(t) or "" for s, t in titles.items()})
     profiles: dict[str, SiteProfile] = {}
+    attachments: dict[str, dict[str, str]] = {}
     seq = 0
     for row in store.document_rows(status="ok", with_text=True):
         site = row["site"] or "unknown"
-        prof = profiles.setdefault(site, SiteProfile(site=site))
+        meta = row["meta"] or {}
+        att = attacher.attach(row["id"], site, meta, row["text"])
+        attachments[row["id"]] = att.to_dict()
+        prof = profiles.setdefault(att.key, SiteProfile(site=att.key))
+        if att.role == "topic":
+            prof.topic_doc_ids.append(row["id"])
+            continue
         if row["dup_of"]:
             prof.n_duplicates += 1
             continue
+        if att.role == "third_party":
+            prof.third_party_sites.append(site)
         if row["url"]:
             prof.urls.append(row["url"])
-        if row["title"]:
+        if row["title"] and att.role != "third_party":
             prof.titles.append(row["title"])
         if len(prof.text_sample) < 5:
             prof.text_sample.append((row["text"] or "")[:TEXT_SAMPLE_CHARS])
         passages = store.passages_of(row["id"])
-        prof.add_scores(row["id"], row["lang"], len(row["text"] or ""), row["meta"] or {},
+        prof.add_scores(row["id"], row["lang"], len(row["text"] or ""), meta,
                         row["labels"] or {}, passages)
         for p in passages:
             for family, labels in p.labels.items():
@@ -128,6 +181,7 @@ def build_profiles(store: Store, thresholds: dict[str, dict[str, float]]) -> dic
                     seq += 1
                     ev = Evidence(prob=float(prob), doc_id=row["id"], passage=p.index, url=row["url"],
                                   source=row["source"], start=p.start, end=p.end, text=p.text,
-                                  spans=[s.to_dict() for s in p.spans])
+                                  spans=[s.to_dict() for s in p.spans], role=att.role, source_site=site)
                     prof.add_evidence(family, label, ev, seq)
+    store.update_meta(attachments)
     return {k: v for k, v in profiles.items() if v.doc_ids}

@@ -58,8 +58,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from .train import evaluate_all, format_report
 
     cfg = config.load(args.config)
-    report = evaluate_all(args.annotations, args.models, cfg)
-    text = format_report(report)
+    if args.models:
+        cfg["classify"]["models_dir"] = str(args.models)
+    if args.pages:
+        from .train.pages_eval import evaluate_pages, format_pages_report
+
+        report = evaluate_pages(args.pages, cfg, args.annotations)
+        text = format_pages_report(report)
+    else:
+        report = evaluate_all(args.annotations, args.models, cfg)
+        text = format_report(report)
     print(text)
     if args.out:
         out = Path(args.out)
@@ -114,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--models", default=str(models_dir()), metavar="DIR", help="models folder")
     e.add_argument("--config", metavar="FILE", help="TOML config file")
     e.add_argument("--out", metavar="DIR", help="also write eval.json and eval.md here")
+    e.add_argument("--pages", metavar="FILE",
+                   help="instead: scan a labelled JSONL of pages as published (url, text, label 0/1, "
+                        "optional lang) and report page and candidate ROC-AUC, P@10, per language, "
+                        "and the TF-IDF baseline")
     e.set_defaults(func=_cmd_eval)
 
     from .discover import cli as _discover_cli  # noqa: F401  (registers discover/runs/queries/schedule)

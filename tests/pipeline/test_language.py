@@ -238,3 +238,28 @@ def test_maltese_flows_through_segment_and_cues(backend):
     # spaCy has no Maltese: segmentation falls back to the blank multi-language pipeline.
     segs = segment.segment(text, result.lang, cfg)
     assert len(segs) >= 1 and "Ħadra" in segs[0].text
+
+
+REGIONAL = {
+    "ca": "La xarxa d'economia social del barri reuneix cooperatives, entitats veïnals i l'ajuntament per "
+          "crear llocs de treball i compartir recursos entre les empreses del territori.",
+    "eu": "Herriko ekonomia sozialeko sareak kooperatibak, elkarteak eta udala biltzen ditu, lanpostuak "
+          "sortzeko eta baliabideak partekatzeko eskualdeko enpresekin batera.",
+    "gl": "A rede de economía social da comarca xunta cooperativas, asociacións veciñais e o concello para "
+          "crear traballo e compartir recursos coas empresas do territorio. Tamén colabora coa universidade.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(REGIONAL))
+def test_catalan_basque_and_galician_are_recognised(cfg, lang):
+    assert language.detect(REGIONAL[lang], cfg).lang == lang
+
+
+def test_galician_word_rule_leaves_spanish_and_portuguese_alone(cfg):
+    es = ("La red de economía social de la comarca reúne cooperativas, asociaciones vecinales y el ayuntamiento "
+          "para crear trabajo y compartir recursos con las empresas del territorio. También colabora con la universidad.")
+    pt = ("A rede de economia social da região junta cooperativas, associações de moradores e a câmara municipal "
+          "para criar trabalho e partilhar recursos com as empresas do território. Também colabora com a universidade.")
+    assert language.detect(es, cfg).lang == "es"
+    assert language.detect(pt, cfg).lang == "pt"
+    assert language.galician_score(es) == 0.0 and language.galician_score(pt) == 0.0

@@ -26,8 +26,12 @@ def test_domains(url, expected):
 def test_fallbacks():
     assert site_key(None, "https://www.skola.sk/kontakt", "/c/a.html") == "skola.sk"
     assert site_key("mailto:info@skola.sk", "https://www.skola.sk/", "/c/a.html") == "skola.sk"
-    assert site_key(None, None, "/crawl/klaster-gemer/o-nas.html") == "dir:klaster-gemer"
-    assert site_key("not a url", None, "o-nas.html") == "dir:."
+    # a file without an address is its own source, never its folder
+    assert site_key(None, None, "/crawl/klaster-gemer/o-nas.html") == "file:/crawl/klaster-gemer/o-nas.html"
+    assert site_key(None, None, "/crawl/klaster-gemer/kontakt.html") != site_key(None, None, "/crawl/klaster-gemer/o-nas.html")
+    assert site_key("not a url", None, "o-nas.html") == "file:o-nas.html"
+    # unless a sidecar names its site
+    assert site_key(None, None, "/reports/r.pdf", "https://www.klaster-gemer.sk/") == "klaster-gemer.sk"
     assert domain_of("javascript:void(0)") is None and domain_of("ftp://files.example.org/") is None
 
 

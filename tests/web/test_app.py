@@ -132,7 +132,7 @@ def test_decisions_become_document_training_data(app):
     c = app.test_client()
     tok = login(c, "alice")
     c.post("/candidate/klaster-borylipiny.pl/decision", data={"decision": "accept", "csrf_token": tok})
-    c.post("/candidate/lecho-du-plateau.fr/decision", data={"decision": "reject", "csrf_token": tok})
+    c.post("/candidate/gruenes-wiesenthal.de/decision", data={"decision": "reject", "csrf_token": tok})
     c.post("/candidate/zelenalhota.cz/decision", data={"decision": "unsure", "csrf_token": tok})
     assert c.post("/export/training", data={"csrf_token": tok}).status_code == 302
     path = app.extensions["csei"].annotations_dir / "documents-decisions.jsonl"
@@ -140,10 +140,10 @@ def test_decisions_become_document_training_data(app):
     by_site = {}
     for r in recs:
         by_site.setdefault(r["site"], []).append(r)
-    assert set(by_site) == {"klaster-borylipiny.pl", "lecho-du-plateau.fr"}  # unsure is not a label
+    assert set(by_site) == {"klaster-borylipiny.pl", "gruenes-wiesenthal.de"}  # unsure is not a label
     assert len(by_site["klaster-borylipiny.pl"]) == 2  # both pages of the site
     assert all(r["doc_label"] == {"is_csei": 1, "kind": "csei"} for r in by_site["klaster-borylipiny.pl"])
-    assert by_site["lecho-du-plateau.fr"][0]["doc_label"]["is_csei"] == 0
+    assert by_site["gruenes-wiesenthal.de"][0]["doc_label"]["is_csei"] == 0
     assert all(len(r["text"]) > 100 and r["annotator"] == "alice" for r in recs)
 
 

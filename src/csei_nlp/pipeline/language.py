@@ -33,6 +33,15 @@ place name in an English sentence ("Ħamrun") stays far below the share.  The
 paragraph's score is ``min(1, 0.5 + share / (2 * MT_TYPICAL_SHARE))``: 0.625 at
 the threshold, 1.0 at the typical share of running Maltese text.
 
+Galician (the word rule)
+------------------------
+lingua knows Catalan and Basque but not Galician, which it reads as Spanish
+or Portuguese.  A paragraph the detector puts in es/pt/ca becomes ``"gl"``
+when at least ``GL_MIN_WORDS`` of its words, and ``GL_MIN_SHARE`` of them,
+are words Galician spells differently from both neighbours (unha, tamén,
+polo, coa, xa, moi, traballo, cidade, xestión ...).  Spanish and Portuguese
+paragraphs almost never reach the share (checked in the language tests).
+
 Close pairs (the tie-break rule)
 --------------------------------
 cs/sk, hr/sr/bs and bg/mk/ru/uk/be are hard to tell apart from short text.  The
@@ -68,11 +77,13 @@ LANGUAGES: tuple[str, ...] = (
     "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu",
     "it", "lt", "lv", "nl", "pl", "pt", "ro", "sk", "sl", "sv",
     "uk", "ru", "sr", "bs", "mk", "sq", "be",
+    "ca", "eu",
 )  # fmt: skip
 
 # Groups of languages a detector confuses; hints only act inside a group.
 CLOSE_GROUPS: tuple[frozenset[str], ...] = (
     frozenset({"cs", "sk"}),
+    frozenset({"es", "ca", "gl", "pt"}),
     frozenset({"hr", "sr", "bs"}),
     frozenset({"bg", "mk", "ru", "uk", "be"}),
 )
@@ -90,6 +101,18 @@ _HINT_ALIAS: dict[str, str] = {"cz": "cs", "ua": "uk", "sh": "sr", "hbs": "sr", 
                                "hrv": "hr", "bos": "bs", "ces": "cs", "cze": "cs", "slk": "sk",
                                "slo": "sk", "bul": "bg", "mkd": "mk", "ukr": "uk", "rus": "ru",
                                "bel": "be"}
+
+# The Galician word rule (see the module docstring).  Function words and very
+# common words that Galician writes differently from both Spanish and Portuguese.
+GL_WORDS = frozenset("""
+unha unhas dunha dunhas nunha nunhas cunha cunhas algunha ningunha tamén polo pola polos polas
+coa coas cos xa moi moito moita moitos moitas aínda dende xunto xuntos xente traballo traballos
+traballar cidade cidadá veciños veciñas veciñal galego galega galegos galegas xestión xeral
+xeración rexión rexional mellor mellorar noso nosa nosos nosas ademais sempre deberá poderá
+desenvolvemento económico social
+""".split()) - frozenset({"económico", "social", "sempre"})
+GL_MIN_WORDS = 3         # at least this many Galician words in the paragraph
+GL_MIN_SHARE = 0.04      # and at least this share of its words
 
 # The Maltese letter rule (see the module docstring).
 MT_LETTERS = frozenset("ħĦġĠċĊ")
@@ -217,6 +240,26 @@ def maltese_score(text: str) -> float:
     return round(min(1.0, 0.5 + share / (2 * MT_TYPICAL_SHARE)), 4)
 
 
+_WORD_RE = re.compile(r"[^\W\d_]+", re.U)
+
+
+def galician_score(text: str) -> float:
+    """The Galician score of one paragraph by the word rule; 0.0 when it does not fire.
+
+    lingua has no Galician model, so Galician text comes out as Spanish or
+    Portuguese.  The rule only re-labels a paragraph that a detector already
+    put in that family (see :func:`detect`).
+    """
+    words = [w.lower() for w in _WORD_RE.findall(text)]
+    if not words:
+        return 0.0
+    hits = sum(1 for w in words if w in GL_WORDS)
+    share = hits / len(words)
+    if hits < GL_MIN_WORDS or share < GL_MIN_SHARE:
+        return 0.0
+    return round(min(1.0, 0.5 + share * 4), 4)
+
+
 def normalise_hint(hint: str | None) -> str | None:
     """``"sr-Latn-RS"`` -> ``"sr"``, ``"cz"`` -> ``"cs"``; None for empty or odd values."""
     if not hint:
@@ -324,6 +367,10 @@ def detect(text: str, cfg: dict[str, Any], hint: str | None = None, tld: str | N
             cands = backend.candidates(chunk)
             if not cands:
                 continue
+            if cands[0][0] in ("es", "pt", "ca"):
+                gl = galician_score(chunk)
+                if gl > 0.0:
+                    cands = [("gl", gl), *[(c, p) for c, p in cands if c != "gl"]]
             # The declared language is preferred; the TLD only when it names the group.
             group = _GROUP_OF.get(cands[0][0], frozenset())
             use = prior if prior in group else tld_prior if tld_prior in group else prior

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..types import Document, Passage, RawInput, content_hash
 from . import cues, language, segment
+from .mentions import mentioned_domains
 from .site import site_key
 
 Config = dict[str, dict[str, Any]]
@@ -26,11 +27,12 @@ def process(raw: RawInput, cfg: Config) -> Document:
     """Run the document-local stages; always returns a Document."""
     doc = Document.from_raw(raw)
     if raw.status != "ok":
-        doc.site = site_key(raw.url, None, raw.source)
+        doc.site = site_key(raw.url, None, raw.source_ref, raw.meta.get("site"))
         return doc
     try:
         _extract(doc, raw, cfg)
-        doc.site = site_key(doc.url, doc.canonical_url or doc.meta.get("og_url"), doc.source)
+        doc.site = site_key(doc.url, doc.canonical_url or doc.meta.get("og_url"), doc.source_ref,
+                            raw.meta.get("site"))
         if doc.status != "ok":
             return doc
         _analyse(doc, cfg, hint=raw.lang_hint or doc.html_lang)
@@ -87,6 +89,13 @@ def _extract(doc: Document, raw: RawInput, cfg: Config) -> None:
         doc.fail("skipped", "unsupported_type", f"{doc.source_ref}: no reader for media type {raw.media!r}")
         return
     doc.text = unicodedata.normalize("NFC", doc.text).strip()
+    if raw.media != "pdf" and cfg["extract"]["strip_chrome"]:
+        from .extract.chrome import strip_chrome
+
+        chrome = strip_chrome(doc.text)
+        doc.text = chrome.text
+        if chrome.n_removed:
+            doc.meta["chrome_lines_removed"] = chrome.n_removed
     if len(doc.text) < cfg["extract"]["min_chars"]:
         doc.fail("skipped", "no_main_text", f"{doc.source_ref}: fewer than {cfg['extract']['min_chars']} characters of main text")
 
@@ -104,3 +113,4 @@ def _analyse(doc: Document, cfg: Config, hint: str | None) -> None:
         p.spans = [s for s in spans if s.start >= seg.start and s.end <= seg.end]
         doc.passages.append(p)
     doc.meta["n_cue_hits"] = len(spans)
+    doc.meta["mentioned_domains"] = mentioned_domains(doc.text, doc.links, doc.site)

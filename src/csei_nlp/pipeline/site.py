@@ -83,11 +83,19 @@ def _domain_of_host(host: str) -> str:
     return host[4:] if host.startswith("www.") else host
 
 
-def site_key(url: str | None, canonical_url: str | None, source_path: str) -> str:
-    """Registrable domain of ``url``, else of ``canonical_url``, else ``dir:<parent folder>``."""
+def site_key(url: str | None, canonical_url: str | None, source_path: str, site: str | None = None) -> str:
+    """Registrable domain of ``url``, else of ``canonical_url``, else ``site`` (from a
+    sidecar), else ``file:<path>``.
+
+    A file without any address is its own source.  It is never grouped with the
+    other files of its folder: a folder of downloaded reports is not one
+    organisation, and grouping it would let one report's cluster vocabulary
+    speak for an unrelated newsletter beside it.
+    """
     for candidate in (url, canonical_url):
         d = domain_of(candidate)
         if d:
             return d
-    parent = PurePath(source_path).parent.name
-    return f"dir:{parent or '.'}"
+    if site and site.strip():
+        return domain_of(site) or site.strip().lower()
+    return f"file:{PurePath(source_path).as_posix()}"

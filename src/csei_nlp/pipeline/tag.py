@@ -28,6 +28,7 @@ from ..paths import annotations_dir
 from ..taxonomy import FAMILIES
 from ..types import Document
 from . import cues
+from .classify import CANDIDATE, SUBJECT, VOICE
 
 Config = dict[str, dict[str, Any]]
 
@@ -177,6 +178,9 @@ class Tagging:
             if reason:
                 d.meta["embedded"] = False
                 d.meta["not_embedded_reason"] = reason
+                if self.enabled:
+                    # Not worth embedding means not a candidate page: scored 0, with the reason.
+                    d.meta["candidate_prob"] = 0.0
                 for p in d.passages:
                     p.skip_reason = reason
                 self.counts["cascade_skipped"] += 1
@@ -215,9 +219,14 @@ class Tagging:
             doc_feats.append(self.tagger.document_features(vecs[sl], fam_probs, dc))
             d.meta["embedded"] = True
             d.meta["known_similarity"] = round(float(known[sl].max()), 4) if n else 0.0
-        cand = self.tagger.predict_documents(np.vstack(doc_feats))
-        for d, pr in zip(chosen, cand):
-            d.meta["candidate_prob"] = round(float(pr), 4)
+        page = self.tagger.predict_pages(np.vstack(doc_feats))
+        for k, d in enumerate(chosen):
+            # About one specific CSEI = CSEI-like AND about one organisation: the candidate model's
+            # probability gated by the subject model's (see models/EVAL.md, real pages).
+            d.meta["csei_prob"] = round(float(page[CANDIDATE][k]), 4)
+            d.meta["candidate_prob"] = round(float(page[CANDIDATE][k] * page[SUBJECT][k]), 4)
+            d.meta["subject_prob"] = round(float(page[SUBJECT][k]), 4)
+            d.meta["third_party_prob"] = round(float(page[VOICE][k]), 4)
         self.timings["embed_s"] += t1 - t0
         self.timings["classify_s"] += time.perf_counter() - t1
         self.counts["embedded_documents"] += len(chosen)

@@ -53,9 +53,24 @@ def document_line(row: dict[str, Any]) -> dict[str, Any]:
         "near_dup_group": row["near_dup_group"],
         "labels": row["labels"], "tags": row["tags"],
         "candidate_prob": meta.get("candidate_prob"),
+        "subject": page_subject(meta),
+        "counts_for": meta.get("candidate"),
+        "role": meta.get("role"),
+        "mentioned_domains": [d for d, _ in meta.get("mentioned_domains") or []],
         "embedded": meta.get("embedded"),
         "not_embedded_reason": meta.get("not_embedded_reason"),
     }
+
+
+def page_subject(meta: dict[str, Any]) -> dict[str, Any] | None:
+    """What a page is about, from the page models: one organisation or a topic, and who wrote it."""
+    subj = meta.get("subject_prob")
+    if subj is None:
+        return None
+    third = float(meta.get("third_party_prob") or 0.0)
+    return {"label": "organisation" if subj >= 0.5 else "topic", "p_organisation": subj,
+            "voice": ("third_party" if third >= 0.5 else "self") if subj >= 0.5 else None,
+            "p_third_party": third}
 
 
 def candidate_csv_row(c: dict[str, Any]) -> dict[str, Any]:

@@ -146,6 +146,18 @@ class Store:
                               [(g, doc_id) for doc_id, g in groups.items()])
         self.conn.commit()
 
+    def update_meta(self, updates: dict[str, dict[str, Any]]) -> None:
+        """Merge ``updates[doc_id]`` into each document's ``meta`` (e.g. the candidate it counts for)."""
+        c = self.conn
+        for doc_id, upd in updates.items():
+            row = c.execute("SELECT meta FROM documents WHERE id=?", (doc_id,)).fetchone()
+            if row is None:
+                continue
+            meta = json.loads(row["meta"] or "{}")
+            meta.update(upd)
+            c.execute("UPDATE documents SET meta=? WHERE id=?", (_j(meta), doc_id))
+        c.commit()
+
     def document_rows(self, status: str | None = "ok", with_text: bool = False) -> Iterator[dict[str, Any]]:
         cols = "*" if with_text else ", ".join(
             c for c in self._columns("documents") if c not in ("text",))

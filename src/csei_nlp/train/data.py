@@ -86,6 +86,18 @@ class DocRecord:
     split_hint: str | None = None
     html_path: Path | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    # Page subject: 1 when the page presents one organisation, 0 when it is about a topic,
+    # None when unknown (real pages kept as negatives).  Voice: 1 third party, 0 self-description.
+    subject: int | None = None
+    voice: int | None = None
+    genre: str = ""
+
+    @property
+    def stratum(self) -> str:
+        """What the splits deal out together: the language, kept apart per data source."""
+        if self.origin in ("webpage", "real"):
+            return f"{self.origin}:{self.lang}"
+        return self.lang
 
 
 @dataclass(slots=True)
@@ -94,6 +106,30 @@ class Dataset:
     docs: list[DocRecord]
     data_hash: str
     files: list[str]
+
+
+# Kinds whose documents present one organisation; the others are about a topic.
+ORGANISATION_KINDS = frozenset({"csei", "industrial_cluster", "single_se", "federation"})
+TOPIC_KINDS = frozenset({"policy_page", "academic", "news_other"})
+WEBPAGE_GENRES = {
+    # genre: (is_csei, subject, voice) as written in annotations/webpages/*.jsonl
+    "csei_home": (1, 1, 0), "csei_about_short": (1, 1, 0), "csei_members": (1, 1, 0),
+    "csei_news": (1, 1, 1), "csei_profile": (1, 1, 1),
+    "industrial_cluster": (0, 1, 0), "single_coop": (0, 1, 0), "federation": (0, 1, 0),
+    "agency": (0, 1, 0), "local_partnership_no_se": (0, 1, 0),
+    "eu_project": (0, 0, None), "magazine": (0, 0, None), "policy": (0, 0, None),
+    "academic": (0, 0, None), "directory": (0, 0, None), "event": (0, 0, None),
+    "news_roundup": (0, 0, None), "ordinary": (0, None, None),
+}
+
+
+def kind_subject(kind: str, source: str = "") -> tuple[int | None, int | None]:
+    """(subject, voice) of an annotated document from its kind (see ``DocRecord``)."""
+    if kind in ORGANISATION_KINDS:
+        return 1, (1 if source.startswith("report:") else 0)
+    if kind in TOPIC_KINDS:
+        return 0, None
+    return None, None
 
 
 def _fail(where: str, msg: str) -> AnnotationError:
@@ -208,7 +244,9 @@ def load_pages(pages_dir: Path) -> list[DocRecord]:
         if obj.get("is_csei") not in (0, 1, True, False):
             raise _fail(where, "'is_csei' must be 0 or 1")
         targets = _check_labels(where, obj, PAGE_FAMILY_KEYS) if obj.get("tags_are_targets") else None
+        subj, voice = kind_subject(str(obj.get("kind") or ""))
         docs.append(DocRecord(
+            subject=subj, voice=voice,
             doc_id=f"page:{pid}",
             group=f"site:{obj.get('site') or pid}",
             lang=_req_str(where, obj, "lang"),
@@ -219,6 +257,91 @@ def load_pages(pages_dir: Path) -> list[DocRecord]:
             html_path=html,
             meta={"url": obj.get("url"), "encoding": obj.get("encoding"), "where": where},
         ))
+    return docs
+
+
+def load_webpages(webpages_dir: Path) -> list[DocRecord]:
+    """Pages written for the project in the shapes real pages take (``annotations/webpages``).
+
+    Each line is one page as a crawl export gives it (url + text with its menus,
+    cookie text and footers), with its genre; ``is_csei``, subject and voice
+    follow from the genre (``WEBPAGE_GENRES``) and are checked against the
+    record's own fields.
+    """
+    docs: list[DocRecord] = []
+    seen: dict[str, str] = {}
+    for path in sorted(Path(webpages_dir).glob("*.jsonl")):
+        for where, obj in _read_jsonl(path):
+            pid = _req_str(where, obj, "id")
+            if pid in seen:
+                raise _fail(where, f"duplicate page id {pid!r} (first at {seen[pid]})")
+            seen[pid] = where
+            genre = _req_str(where, obj, "genre")
+            if genre not in WEBPAGE_GENRES:
+                raise _fail(where, f"unknown genre {genre!r}; known: {', '.join(WEBPAGE_GENRES)}")
+            is_csei, subject, voice = WEBPAGE_GENRES[genre]
+            if int(obj.get("is_csei", is_csei)) != is_csei:
+                raise _fail(where, f"is_csei={obj.get('is_csei')} contradicts genre {genre!r}")
+            if subject == 1 and voice is not None:
+                voice = 1 if obj.get("voice") == "third_party" else 0
+            labels = _check_labels(where, obj.get("labels") or {})
+            docs.append(DocRecord(
+                doc_id=f"web:{pid}", group=f"web:{pid}", lang=_req_str(where, obj, "lang"),
+                is_csei=is_csei, kind="csei" if is_csei else genre, origin="webpage",
+                targets=labels if subject == 1 else None, subject=subject, voice=voice, genre=genre,
+                meta={"url": obj.get("url"), "text": _req_str(where, obj, "text"), "where": where,
+                      "about": obj.get("about")},
+            ))
+    return docs
+
+
+REAL_PAGE_PASSAGES = 8  # the first passages of a real page are what its vector is made of in training
+
+
+def load_real_pages(dirs: list[str], limit: int, cfg: dict[str, Any], seed: str = "csei-real-v1") -> list[DocRecord]:
+    """Real ordinary web pages (news, blogs, shops, institutions) as negatives.
+
+    They come from folders of saved HTML (``[train] real_pages``; by default the
+    trafilatura and Scrapinghub benchmark pages in ``../shared/data``, whose
+    licences allow testing and benchmarking but not republishing: their text is
+    read at training time and never copied into the project).  A deterministic
+    sample of ``limit`` pages is taken; their subject is unknown, so they train
+    the candidate model only.
+    """
+    import gzip
+
+    files: list[Path] = []
+    for d in dirs:
+        root = Path(d).expanduser()
+        if root.is_dir():
+            files += sorted(p for p in root.iterdir() if p.name.endswith((".html", ".html.gz", ".htm")))
+    files.sort(key=lambda p: hashlib.sha256(f"{seed}\x1f{p.name}".encode()).hexdigest())
+    docs: list[DocRecord] = []
+    for path in files:
+        if len(docs) >= limit:
+            break
+        try:
+            data = path.read_bytes()
+            if path.name.endswith(".gz"):
+                data = gzip.decompress(data)
+            text = page_text(data, None, cfg)
+        except Exception as exc:  # a broken benchmark page is left out, never fatal
+            log.warning("%s: left out of the real negatives (%s)", path, exc)
+            continue
+        if len(text) < 300:
+            continue
+        from ..pipeline import language
+
+        lang = language.detect(text, cfg).lang
+        if lang == "und":
+            continue
+        passages = segment_text(text, lang, cfg)[:REAL_PAGE_PASSAGES]
+        if not passages:
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        docs.append(DocRecord(doc_id=f"real:{path.parent.parent.name}/{path.name}", group=f"real:{digest[:16]}",
+                              lang=lang, is_csei=0, kind="real_page", origin="real", passages=passages,
+                              genre="real_page", meta={"sha256": digest}))
     return docs
 
 
@@ -235,14 +358,18 @@ def page_text(html_bytes: bytes, url: str | None, cfg: dict[str, Any]) -> str:
         html, _ = decode_html(html_bytes, None)
     except ImportError:
         html = html_bytes.decode("utf-8", errors="replace")
-    try:
-        from ..pipeline.extract.html import extract_html
+    from ..pipeline.extract.html import extract_html
 
-        return extract_html(html, url, cfg).text
-    except ImportError:
-        import trafilatura
+    return clean_text(extract_html(html, url, cfg).text, cfg)
 
-        return trafilatura.extract(html, url=url, favor_precision=True, include_comments=False) or ""
+
+def clean_text(text: str, cfg: dict[str, Any]) -> str:
+    """Text as the scanner keeps it: page chrome removed when ``[extract] strip_chrome`` is on."""
+    if not cfg["extract"].get("strip_chrome", False):
+        return text.strip()
+    from ..pipeline.extract.chrome import strip_chrome
+
+    return strip_chrome(text).text
 
 
 def segment_text(text: str, lang: str, cfg: dict[str, Any]) -> list[str]:
@@ -276,6 +403,9 @@ def fill_page_passages(docs: list[DocRecord], cfg: dict[str, Any]) -> None:
         if d.origin == "decision" and not d.passages:
             d.passages = segment_text(d.meta["text"], d.lang, cfg)
             continue
+        if d.origin == "webpage" and not d.passages:
+            d.passages = segment_text(clean_text(d.meta["text"], cfg), d.lang, cfg)
+            continue
         if d.origin != "page" or d.passages or d.html_path is None:
             continue
         try:
@@ -302,7 +432,9 @@ def passage_docs(passages: list[PassageRecord]) -> list[DocRecord]:
         hints = {p.split for p in ps if p.split}
         if len(hints) > 1:
             raise _fail(ps[0].where, f"doc {doc_id!r} has passages in several splits: {sorted(hints)}")
+        subj, voice = kind_subject(ps[0].kind, ps[0].source)
         docs.append(DocRecord(
+            subject=subj, voice=voice,
             doc_id=doc_id, group=ps[0].split_group, lang=ps[0].lang, is_csei=ps[0].is_csei,
             kind=ps[0].kind, origin="passages", passages=[p.text for p in ps],
             split_hint=hints.pop() if hints else None,
@@ -318,7 +450,12 @@ def data_hash(passages: list[PassageRecord], pages: list[DocRecord]) -> str:
                         **({"group": p.group} if p.group else {})},
                        sort_keys=True, ensure_ascii=False) for p in passages]
     for d in pages:
-        digest = hashlib.sha256(d.html_path.read_bytes() if d.html_path else d.meta.get("text", "").encode()).hexdigest()
+        if d.html_path:
+            digest = hashlib.sha256(d.html_path.read_bytes()).hexdigest()
+        elif d.origin == "real":
+            digest = d.meta["sha256"]
+        else:
+            digest = hashlib.sha256(d.meta.get("text", "").encode()).hexdigest()
         rows.append(json.dumps({"id": d.doc_id, "group": d.group, "lang": d.lang, "is_csei": d.is_csei,
                                 "kind": d.kind, "targets": d.targets, "html": digest},
                                sort_keys=True, ensure_ascii=False))
@@ -342,18 +479,37 @@ def load_dataset(annotations_dir: str | Path, cfg: dict[str, Any] | None = None,
 
     passages = load_passages(root / "passages")
     pages = load_pages(root / "pages") if with_pages else []
+    webpages = load_webpages(root / "webpages") if with_pages else []
     if not passages:
         raise AnnotationError(f"{root / 'passages'}: no annotated passages (*.jsonl) found")
     # What people did in `csei serve`: train split only (see train/feedback.py).
     passages += app_passages(root)
     decisions = decision_docs(root)
+    real: list[DocRecord] = []
     if cfg is not None:
-        fill_page_passages(pages + decisions, cfg)
+        fill_page_passages(pages + webpages + decisions, cfg)
+        if with_pages and cfg.get("train", {}).get("real_pages_limit", 0) > 0:
+            real = load_real_pages(real_pages_dirs(cfg), int(cfg["train"]["real_pages_limit"]), cfg)
     files = sorted(str(p.relative_to(root)) for p in (root / "passages").glob("*.jsonl"))
     files += sorted(str(p.relative_to(root)) for p in (root / "app").glob("passages-*.jsonl"))
     if pages:
         files.append("pages/labels.jsonl")
+    files += sorted(str(p.relative_to(root)) for p in (root / "webpages").glob("*.jsonl")) if webpages else []
+    if real:
+        files.append(f"real pages: {len(real)} ({', '.join(real_pages_dirs(cfg or {}))})")
     if decisions:
         files.append(DECISIONS_FILE)
-    docs = passage_docs(passages) + pages + decisions
-    return Dataset(passages=passages, docs=docs, data_hash=data_hash(passages, pages + decisions), files=files)
+    docs = passage_docs(passages) + pages + webpages + real + decisions
+    return Dataset(passages=passages, docs=docs, data_hash=data_hash(passages, pages + webpages + real + decisions),
+                   files=files)
+
+
+def real_pages_dirs(cfg: dict[str, Any]) -> list[str]:
+    """``[train] real_pages`` folders; relative paths are taken from the project root."""
+    from ..paths import project_root
+
+    out = []
+    for d in cfg.get("train", {}).get("real_pages", []):
+        p = Path(d).expanduser()
+        out.append(str(p if p.is_absolute() else (project_root() / p).resolve()))
+    return out

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
-from ..pipeline.classify import CANDIDATE, Tagger, default_models_dir, document_features, predict_proba_matrix
+from ..pipeline.classify import (CANDIDATE, SUBJECT, VOICE, Tagger, default_models_dir, document_features,
+                                 predict_proba_matrix)
 from ..pipeline.embed.base import embedder_id as cfg_embedder_id
 from ..taxonomy import FAMILIES
 from ..pipeline.tag import Tagging
@@ -81,6 +82,23 @@ def family_metrics(Y: np.ndarray, P: np.ndarray, thr: np.ndarray, labels: Sequen
             if (~mask).any():
                 sub = family_metrics(Y[~mask], P[~mask], thr, labels)
                 out["non_cee"] = {"n": sub["n"], "macro_f1": sub["macro_f1"], "micro_f1": sub["micro_f1"]}
+    return out
+
+
+PAGE_TARGETS = {
+    CANDIDATE: "1 when the page is about one specific CSEI, in its own words or a third party's",
+    SUBJECT: "1 when the page presents one organisation, 0 when it is about a topic",
+    VOICE: "1 when a third party wrote the page about the organisation, 0 for self-description",
+}
+
+
+def by_origin_auc(y: np.ndarray, p: np.ndarray, docs: Sequence[DocRecord]) -> dict[str, Any]:
+    """ROC-AUC per data source (written passages, dev pages, written web pages, real pages, ...)."""
+    out: dict[str, Any] = {}
+    origins = np.array([d.origin for d in docs])
+    for o in sorted(set(origins.tolist())):
+        m = origins == o
+        out[o] = {"n": int(m.sum()), "n_pos": int(np.asarray(y)[m].sum()), "roc_auc": roc_auc(np.asarray(y)[m], p[m])}
     return out
 
 
@@ -215,9 +233,29 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str
         "kind": "candidate", "labels": ["is_csei"], "thresholds": [round(cthr, 6)], "n_features": int(D.shape[1]),
         "families": list(FAMILIES), **common, "hyperparameters": {"C": cinfo["C"], "calibration": "sigmoid"},
         "training": cinfo, "metrics": {"dev": cdev, "test": ctest},
-        "features": "per family mean+max passage probabilities, mean embedding, document cue features, "
-                    "log1p(n passages)",
+        "target": PAGE_TARGETS[CANDIDATE],
+        "features": "per family mean+max passage probabilities, document cue features, log1p(n passages) "
+                    "(no raw embedding: it does not carry over to real pages)",
     })
+    report["page_models"] = {}
+    for name, target in ((SUBJECT, "subject"), (VOICE, "voice")):
+        y_t = np.array([-1 if getattr(d, target) is None else int(getattr(d, target)) for d in ds.docs])
+        if target == "voice":  # only pages about one organisation have a voice
+            y_t[np.array([d.subject != 1 for d in ds.docs])] = -1
+        known_t = y_t >= 0
+        tr_t, dv_t, te_t = (idx[known_t[idx]] for idx in (dtr, ddv, dte))
+        m_t, thr_t, info_t = fit_candidate(D[tr_t], y_t[tr_t], D[dv_t], y_t[dv_t])
+        p_t = predict_proba_matrix(m_t, D)[:, 0]
+        dev_t = candidate_metrics(y_t[dv_t], p_t[dv_t], thr_t, [ds.docs[i] for i in dv_t])
+        test_t = candidate_metrics(y_t[te_t], p_t[te_t], thr_t, [ds.docs[i] for i in te_t])
+        report["page_models"][name] = {"dev": dev_t, "test": test_t, **info_t}
+        save_model(models_dir, name, m_t, {
+            "kind": "page", "labels": [name], "thresholds": [round(thr_t, 6)], "n_features": int(D.shape[1]),
+            "families": list(FAMILIES), **common, "hyperparameters": {"C": info_t["C"], "calibration": "sigmoid"},
+            "training": info_t, "metrics": {"dev": dev_t, "test": test_t},
+            "target": PAGE_TARGETS[name], "features": "as the candidate model",
+        })
+    report["candidate"]["by_origin"] = by_origin_auc(y_doc[dte], p_doc[dte], [ds.docs[i] for i in dte])
     report["pages"] = page_tag_metrics([ds.docs[i] for i in dte], [doc_probs[i] for i in dte], thresholds)
     tagging = Tagging(cfg, emb, Tagger(models_dir, embedder_id=emb.id))
     report["composite"] = {"test": composite_metrics([ds.docs[i] for i in dte], tagging, cfg["score"])}
@@ -395,6 +433,22 @@ def format_report(report: dict[str, Any]) -> str:
     if c.get("mean_p_by_kind"):
         lines += ["", "Mean P(is_csei) by document kind (test): " +
                   ", ".join(f"{k} {v:.2f}" for k, v in c["mean_p_by_kind"].items())]
+    origin_names = {"passages": "written passages", "page": "written dev pages", "webpage": "written web pages",
+                    "real": "real ordinary pages", "decision": "analyst decisions"}
+    if c.get("by_origin") or report["candidate"].get("by_origin"):
+        lines += ["", "Candidate model ROC-AUC by data source (test): " + ", ".join(
+            f"{origin_names.get(o, o)} {_f(m['roc_auc'])} (n {m['n']}, pos {m['n_pos']})"
+            for o, m in report["candidate"]["by_origin"].items())]
+    pm = report.get("page_models") or {}
+    if pm:
+        lines += ["", "## Page subject and voice models (test split)", "",
+                  "`subject`: the page presents one organisation (1) or a topic (0); `voice`: a third party "
+                  "wrote it (1) or the organisation itself (0), on pages about one organisation.", "",
+                  "| model | ROC-AUC | F1 | P | R | n (pos) | threshold |", "|---|---|---|---|---|---|---|"]
+        for name, m in pm.items():
+            t = m["test"]
+            lines.append(f"| {name} | {_f(t['roc_auc'])} | {_f(t['f1'])} | {_f(t['precision'])} | {_f(t['recall'])} "
+                         f"| {t['n']} ({t['n_pos']}) | {_f(t['threshold'])} |")
     comp = report.get("composite", {}).get("test")
     if comp:
         lines += ["", "## Composite candidate score (test split, one profile per organisation)", "",
@@ -437,4 +491,12 @@ def format_report(report: dict[str, Any]) -> str:
               "- Candidate features of train and dev documents use out-of-fold passage probabilities.", ""]
     if "timings_s" in report:
         lines.append(f"Timings: {report['timings_s']}")
+    real = Path(report.get("models_dir") or default_models_dir()) / REAL_PAGES_FILE
+    if real.is_file():
+        # Measured with `csei eval --pages` on real pages that cannot be committed (their text is
+        # third parties'); the figures are kept beside the models and carried into every report.
+        lines += ["", real.read_text("utf-8").strip(), ""]
     return "\n".join(lines) + "\n"
+
+
+REAL_PAGES_FILE = "REAL_PAGES.md"

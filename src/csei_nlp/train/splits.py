@@ -56,7 +56,7 @@ def assign_splits(docs: list[DocRecord], seed: str = SEED, min_cee_test_langs: i
         if hints:
             out[g] = hints.pop()
             continue
-        langs = {d.lang for d in ds}
+        langs = {d.stratum for d in ds}
         lang = langs.pop() if len(langs) == 1 else MULTILINGUAL
         by_lang[lang].append((-max(d.is_csei for d in ds), min(d.kind for d in ds), _unit(seed, g), g))
     for lang, items in by_lang.items():

@@ -195,10 +195,22 @@ class Catalog:
         return _decode(dict(row)) if row else None
 
     def documents_of(self, site: str, limit: int = 200) -> list[dict[str, Any]]:
+        """The documents of candidate ``site``: the pages that count for it (third-party pages
+        attached to it included) and the site's own pages, each with what it is about and who wrote it."""
         rows = self.conn.execute(
-            "SELECT id, url, title, lang, source, offset, media, n_passages, dup_of FROM documents "
-            "WHERE site = ? AND status = 'ok' ORDER BY url, id LIMIT ?", (site, limit))
-        return [dict(r) for r in rows]
+            "SELECT id, url, title, lang, source, offset, media, n_passages, dup_of, site, "
+            "json_extract(meta, '$.role') AS role, json_extract(meta, '$.subject_prob') AS subject_prob "
+            "FROM documents WHERE status = 'ok' AND (json_extract(meta, '$.candidate') = ? OR site = ?) "
+            "ORDER BY url, id LIMIT ?",
+            (site, site, limit))
+        out = []
+        for r in rows:
+            d = dict(r)
+            role = d.pop("role")
+            d["subject"] = {"self": "self-description", "third_party": f"third-party ({d['site']})",
+                            "topic": "about a topic", "unscored": "not scored"}.get(role or "", "")
+            out.append(d)
+        return out
 
     def cue_evidence(self, site: str, limit: int = 8) -> list[dict[str, Any]]:
         """The site's passages with the most cue matches (works without a classifier)."""

@@ -99,9 +99,39 @@ def read_file(path: Path, cfg: dict[str, dict[str, Any]], size: int | None = Non
         yield _problem(path, "skipped", "empty", "the file holds only whitespace")
         return
     source = str(path)
+    side = sidecar(path)
     if kind == "html":
-        yield RawInput(source=source, media="html", data=data)
+        raw = RawInput(source=source, media="html", data=data)
     elif kind == "pdf":
-        yield RawInput(source=source, media="pdf", data=data)
+        raw = RawInput(source=source, media="pdf", data=data)
     else:  # text, markdown
-        yield read_text(path, data, media=kind)
+        raw = read_text(path, data, media=kind)
+    if side.get("url") and not raw.url:
+        raw.url = side["url"]
+    if side.get("site"):
+        raw.meta["site"] = side["site"]
+    yield raw
+
+
+SIDECAR_SUFFIX = ".meta.json"
+
+
+def sidecar(path: Path) -> dict[str, str]:
+    """``url`` and ``site`` from ``<file>.meta.json`` beside a file, when there is one.
+
+    A downloaded report or a saved page has no address of its own; the sidecar
+    gives it one, so that it joins its organisation's other pages.  A sidecar
+    that cannot be read is ignored with the file still scanned (as its own source).
+    """
+    side = path.with_name(path.name + SIDECAR_SUFFIX)
+    if not side.is_file():
+        return {}
+    import json
+
+    try:
+        obj = json.loads(side.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    if not isinstance(obj, dict):
+        return {}
+    return {k: obj[k].strip() for k in ("url", "site") if isinstance(obj.get(k), str) and obj[k].strip()}

@@ -1,0 +1,84 @@
+"""Which candidate organisation each document speaks for.
+
+Candidates are organisations, not folders or web sites.  Every tagged page
+has a subject (``subject_prob``: does it present one organisation, or a
+topic?) and, when it presents one, a voice (``third_party_prob``: did the
+organisation write it, or a newspaper, a portal, a ministry?):
+
+``self``         the organisation's own page: it counts for its own site.
+``third_party``  a page about one organisation written by someone else: it
+                 counts for the organisation it describes, found by the web
+                 addresses it mentions (``pipeline/mentions.py``) and, failing
+                 that, by the names of the organisations in the corpus.  The
+                 newspaper does not become a candidate.
+``topic``        a page about a theme (news round-up, policy, programme,
+                 research, report, directory): it is kept, but it neither
+                 makes its site a candidate nor lends it labels.
+``unscored``     not embedded (the cascade): counts for its site with no
+                 probabilities, as before.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+SUBJECT_MIN = 0.5      # subject_prob at or above: the page presents one organisation
+THIRD_PARTY_MIN = 0.7  # third_party_prob at or above: someone else wrote it (the voice model is the
+                       # weakest page model, models/EVAL.md: moving an own page away costs more)
+NAME_MIN_CHARS = 8     # shorter organisation names are too ambiguous to look for in text
+
+ROLES = ("self", "third_party", "topic", "unscored")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    key: str            # the candidate the document counts for (a site, or page:<doc id>)
+    role: str           # one of ROLES
+    matched_by: str     # "own_site" | "domain" | "name" | "mentioned_domain" | "none"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"candidate": self.key, "role": self.role, "matched_by": self.matched_by}
+
+
+def role_of(meta: dict[str, Any]) -> str:
+    """The document's role from its page-model probabilities."""
+    subj = meta.get("subject_prob")
+    if subj is None:
+        return "unscored"
+    if float(subj) < SUBJECT_MIN:
+        return "topic"
+    return "third_party" if float(meta.get("third_party_prob") or 0.0) >= THIRD_PARTY_MIN else "self"
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.casefold()).strip()
+
+
+class Attacher:
+    """Resolves third-party pages to organisations, given the corpus' self-described sites.
+
+    ``org_names`` maps a site with self-described pages to its display name.
+    """
+
+    def __init__(self, org_names: dict[str, str]) -> None:
+        self.org_sites = set(org_names)
+        self._names = sorted(((_norm(n), s) for s, n in org_names.items() if len(n.strip()) >= NAME_MIN_CHARS),
+                             key=lambda t: (-len(t[0]), t[1]))
+
+    def attach(self, doc_id: str, site: str, meta: dict[str, Any], text: str | None) -> Attachment:
+        role = role_of(meta)
+        if role != "third_party":
+            return Attachment(site, role, "own_site")
+        mentioned = [d for d, _ in meta.get("mentioned_domains") or [] if d != site]
+        for d in mentioned:
+            if d in self.org_sites:
+                return Attachment(d, role, "domain")
+        if text:
+            low = _norm(text)
+            for name, s in self._names:
+                if s != site and name in low:
+                    return Attachment(s, role, "name")
+        if mentioned:
+            return Attachment(mentioned[0], role, "mentioned_domain")
+        return Attachment(f"page:{doc_id}", role, "none")

@@ -1,0 +1,102 @@
+"""The shipped page models (candidate, subject, voice) on written and real pages, through the scanner's path.
+
+Pages go through ``process`` (chrome removal, language, segmentation, cues) and
+``Tagging`` with the real embedder, as in ``csei scan``.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from csei_nlp import config
+from csei_nlp.pipeline.process import process
+from csei_nlp.pipeline.tag import Tagging
+from csei_nlp.types import RawInput
+
+REPO = Path(__file__).resolve().parents[1]
+WEBPAGES = REPO / "annotations" / "webpages"
+
+MENU = ("Home\nAbout us\nMembers\nProjects\nNews\nContact\nEN | DE | FR | PL\n"
+        "We use cookies to improve your experience on our website. By continuing to browse you agree "
+        "to our use of cookies and our privacy policy.\nAccept all\n")
+
+
+@pytest.fixture(scope="module")
+def tagging():
+    return Tagging.from_config(config.load())
+
+
+def _tag(tagging, texts: list[tuple[str, str]]) -> list:
+    cfg = tagging.cfg
+    docs = [process(RawInput(source="t.jsonl", offset=i, media="text", data=t, url=u), cfg)
+            for i, (u, t) in enumerate(texts, 1)]
+    assert all(d.status == "ok" for d in docs), [d.detail for d in docs]
+    tagging.tag(docs)
+    return docs
+
+
+def _webpages(genres: set[str], langs: tuple[str, ...]) -> list[dict]:
+    out = []
+    for lang in langs:
+        for line in (WEBPAGES / f"{lang}.jsonl").read_text("utf-8").splitlines():
+            rec = json.loads(line)
+            if rec["genre"] in genres:
+                out.append(rec)
+    return out
+
+
+def test_subject_model_tells_one_organisation_from_a_topic(tagging):
+    org = _webpages({"csei_home", "single_coop", "industrial_cluster"}, ("pl", "it"))
+    topic = _webpages({"academic", "news_roundup", "policy"}, ("pl", "it"))
+    docs = _tag(tagging, [(r["url"], r["text"]) for r in org + topic])
+    p_org = [d.meta["subject_prob"] for d in docs[:len(org)]]
+    p_topic = [d.meta["subject_prob"] for d in docs[len(org):]]
+    assert min(p_org) > max(p_topic) - 0.2  # near-separated
+    assert sum(p > 0.5 for p in p_org) >= len(org) - 1
+    assert sum(p < 0.5 for p in p_topic) >= len(topic) - 1
+
+
+def test_a_newspaper_article_about_one_cluster_is_third_party_and_a_candidate(tagging):
+    news = _webpages({"csei_news"}, ("cs", "fr", "ro"))
+    own = _webpages({"csei_home"}, ("cs", "fr", "ro"))
+    docs = _tag(tagging, [(r["url"], r["text"]) for r in news + own])
+    third_news = [d.meta["third_party_prob"] for d in docs[:len(news)]]
+    third_own = [d.meta["third_party_prob"] for d in docs[len(news):]]
+    assert min(third_news) > max(third_own)
+    assert all(d.meta["candidate_prob"] > 0.3 for d in docs[:len(news)])
+
+
+def test_boilerplate_leaves_the_decision_unchanged(tagging):
+    pages = _webpages({"csei_about_short", "federation", "agency", "csei_members"}, ("de", "lt", "hu"))
+    clean = [(r["url"], r["text"]) for r in pages]
+    noisy = [(u, MENU + t) for u, t in clean]
+    a, b = _tag(tagging, clean), _tag(tagging, noisy)
+    for x, y in zip(a, b):
+        assert abs(x.meta["candidate_prob"] - y.meta["candidate_prob"]) < 0.05, x.url
+        assert (x.meta["candidate_prob"] >= 0.5) == (y.meta["candidate_prob"] >= 0.5)
+        assert abs(x.meta["subject_prob"] - y.meta["subject_prob"]) < 0.1
+
+
+@pytest.mark.shared
+def test_real_ordinary_pages_are_not_candidates(tagging, shared_dir):
+    """Real news and blog pages as published (the Scrapinghub benchmark) get a low candidate_prob.
+
+    Only pages that training cannot have used: training takes the first
+    ``real_pages_limit`` of both benchmark folders in a seeded hash order, these
+    come from the far end of that order.
+    """
+    import hashlib
+
+    from csei_nlp.train.data import page_text
+
+    folder = shared_dir / "data" / "scrapinghub-aeb" / "html"
+    files = sorted(folder.glob("*.html.gz"),
+                   key=lambda p: hashlib.sha256(f"csei-real-v1\x1f{p.name}".encode()).hexdigest())[-12:]
+    texts = [("https://example.org/" + f.name, page_text(gzip.decompress(f.read_bytes()), None, tagging.cfg))
+             for f in files]
+    docs = _tag(tagging, [(u, t) for u, t in texts if len(t) > 200])
+    probs = [d.meta.get("candidate_prob", 0.0) for d in docs]
+    assert max(probs) < 0.5 and sum(probs) / len(probs) < 0.15
