@@ -89,10 +89,10 @@ def _extract(doc: Document, raw: RawInput, cfg: Config) -> None:
         doc.fail("skipped", "unsupported_type", f"{doc.source_ref}: no reader for media type {raw.media!r}")
         return
     doc.text = unicodedata.normalize("NFC", doc.text).strip()
-    if raw.media != "pdf" and cfg["extract"]["strip_chrome"]:
-        from .extract.chrome import strip_chrome
+    if raw.media != "pdf":
+        from .extract.chrome import clean_text
 
-        chrome = strip_chrome(doc.text)
+        chrome = clean_text(doc.text, cfg, consent_done=raw.media == "html")
         doc.text = chrome.text
         if chrome.n_removed:
             doc.meta["chrome_lines_removed"] = chrome.n_removed

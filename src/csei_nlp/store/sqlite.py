@@ -148,15 +148,9 @@ class Store:
 
     def update_meta(self, updates: dict[str, dict[str, Any]]) -> None:
         """Merge ``updates[doc_id]`` into each document's ``meta`` (e.g. the candidate it counts for)."""
-        c = self.conn
-        for doc_id, upd in updates.items():
-            row = c.execute("SELECT meta FROM documents WHERE id=?", (doc_id,)).fetchone()
-            if row is None:
-                continue
-            meta = json.loads(row["meta"] or "{}")
-            meta.update(upd)
-            c.execute("UPDATE documents SET meta=? WHERE id=?", (_j(meta), doc_id))
-        c.commit()
+        self.conn.executemany("UPDATE documents SET meta = json_patch(COALESCE(meta, '{}'), ?) WHERE id=?",
+                              [(_j(upd), doc_id) for doc_id, upd in updates.items()])
+        self.conn.commit()
 
     def document_rows(self, status: str | None = "ok", with_text: bool = False) -> Iterator[dict[str, Any]]:
         cols = "*" if with_text else ", ".join(

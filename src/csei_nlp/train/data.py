@@ -310,6 +310,8 @@ def load_real_pages(dirs: list[str], limit: int, cfg: dict[str, Any], seed: str 
     """
     import gzip
 
+    from ..pipeline import language
+
     files: list[Path] = []
     for d in dirs:
         root = Path(d).expanduser()
@@ -330,8 +332,6 @@ def load_real_pages(dirs: list[str], limit: int, cfg: dict[str, Any], seed: str 
             continue
         if len(text) < 300:
             continue
-        from ..pipeline import language
-
         lang = language.detect(text, cfg).lang
         if lang == "und":
             continue
@@ -358,18 +358,10 @@ def page_text(html_bytes: bytes, url: str | None, cfg: dict[str, Any]) -> str:
         html, _ = decode_html(html_bytes, None)
     except ImportError:
         html = html_bytes.decode("utf-8", errors="replace")
+    from ..pipeline.extract.chrome import clean_text
     from ..pipeline.extract.html import extract_html
 
-    return clean_text(extract_html(html, url, cfg).text, cfg)
-
-
-def clean_text(text: str, cfg: dict[str, Any]) -> str:
-    """Text as the scanner keeps it: page chrome removed when ``[extract] strip_chrome`` is on."""
-    if not cfg["extract"].get("strip_chrome", False):
-        return text.strip()
-    from ..pipeline.extract.chrome import strip_chrome
-
-    return strip_chrome(text).text
+    return clean_text(extract_html(html, url, cfg).text, cfg, consent_done=True).text
 
 
 def segment_text(text: str, lang: str, cfg: dict[str, Any]) -> list[str]:
@@ -399,12 +391,14 @@ def segment_text(text: str, lang: str, cfg: dict[str, Any]) -> list[str]:
 
 def fill_page_passages(docs: list[DocRecord], cfg: dict[str, Any]) -> None:
     """Extract and segment each page; a page that fails keeps no passages (logged)."""
+    from ..pipeline.extract.chrome import clean_text
+
     for d in docs:
         if d.origin == "decision" and not d.passages:
             d.passages = segment_text(d.meta["text"], d.lang, cfg)
             continue
         if d.origin == "webpage" and not d.passages:
-            d.passages = segment_text(clean_text(d.meta["text"], cfg), d.lang, cfg)
+            d.passages = segment_text(clean_text(d.meta["text"], cfg).text, d.lang, cfg)
             continue
         if d.origin != "page" or d.passages or d.html_path is None:
             continue

@@ -42,16 +42,12 @@ def precision_at(y: np.ndarray, p: np.ndarray, k: int = TOP_K) -> float | None:
 
 
 def _read_labelled(path: Path) -> list[dict[str, Any]]:
+    from .data import _fail, _read_jsonl
+
     rows = []
-    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise CseiError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+    for where, rec in _read_jsonl(path):
         if rec.get("label") not in (0, 1) or not (rec.get("text") or rec.get("html")):
-            raise CseiError(f"{path}:{n}: each line needs 'label' 0/1 and a 'text' or 'html'")
+            raise _fail(where, "each line needs 'label' 0/1 and a 'text' or 'html'")
         rows.append(rec)
     if not rows:
         raise CseiError(f"{path}: no labelled pages")
@@ -59,7 +55,7 @@ def _read_labelled(path: Path) -> list[dict[str, Any]]:
 
 
 def evaluate_pages(path: str | Path, cfg: dict[str, Any], annotations_dir: str | Path | None = None,
-                   with_baseline: bool = True, workers: int | None = None) -> dict[str, Any]:
+                   with_baseline: bool = True) -> dict[str, Any]:
     """Scan the labelled pages in ``path`` and score pages and candidates (see the module docstring)."""
     from ..scan import run_scan
 
@@ -71,8 +67,7 @@ def evaluate_pages(path: str | Path, cfg: dict[str, Any], annotations_dir: str |
             for r in rows:
                 fh.write(json.dumps({k: r[k] for k in ("url", "text", "html") if r.get(k)},
                                     ensure_ascii=False) + "\n")
-        run_cfg = {**cfg, "scan": {**cfg["scan"], **({"workers": workers} if workers else {})}}
-        run_scan([inp], Path(tmp) / "out", run_cfg)
+        run_scan([inp], Path(tmp) / "out", cfg)
         docs = [json.loads(x) for x in (Path(tmp) / "out" / "documents.jsonl").read_text("utf-8").splitlines()]
         cands = [json.loads(x) for x in (Path(tmp) / "out" / "candidates.jsonl").read_text("utf-8").splitlines()
                  if x.strip()]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .consent import filter_consent
 
@@ -76,11 +77,28 @@ def _is_nav_line(line: str) -> bool:
     return _words(s) <= NAV_MAX_WORDS and not _SENTENCE_END.search(s)
 
 
-def strip_chrome(text: str) -> ChromeResult:
-    """``text`` without consent text, switchers and the leading navigation block."""
-    consent = filter_consent(text)
-    removed = list(consent.removed)
-    lines = consent.text.split("\n")
+def clean_text(text: str, cfg: dict[str, Any], consent_done: bool = False) -> ChromeResult:
+    """Page text as the scanner keeps it: chrome removed when ``[extract] strip_chrome`` is on.
+
+    The one entry point for the scanner (``process``) and training (``train.data``),
+    so that both see the same text.  ``consent_done``: the HTML extractor has already
+    filtered consent text, so it is not filtered twice.
+    """
+    if not cfg["extract"]["strip_chrome"]:
+        return ChromeResult(text=text.strip())
+    return strip_chrome(text, consent=not consent_done)
+
+
+def strip_chrome(text: str, consent: bool = True) -> ChromeResult:
+    """``text`` without consent text (unless ``consent`` is False), switchers and the leading
+    navigation block."""
+    removed: list[str] = []
+    if consent:
+        filtered = filter_consent(text)
+        removed += filtered.removed
+        lines = filtered.text.split("\n")
+    else:
+        lines = text.split("\n")
     kept: list[str] = []
     for line in lines:
         s = line.strip()
