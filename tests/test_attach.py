@@ -24,18 +24,18 @@ def test_mentioned_domains_leave_out_platforms_and_the_own_site():
     assert all(d not in ("facebook.com", "zgwiadomosci.pl") for d, _ in got)
 
 
-def test_third_party_page_attaches_by_domain_then_name_then_its_own_key():
+def test_third_party_page_attaches_by_domain_then_name_else_stays_with_its_site():
     a = Attacher({"klasterblizej.pl": "Klaster Usług Opiekuńczych Bliżej", "pole-sud.fr": "Pôle Sud Coop"})
     third = {"subject_prob": 0.9, "third_party_prob": 0.9}
-    by_domain = a.attach("d1", "gazeta.pl", {**third, "mentioned_domains": [["klasterblizej.pl", 1]]}, "")
+    by_domain = a.attach("gazeta.pl", {**third, "mentioned_domains": [["klasterblizej.pl", 1]]}, "")
     assert (by_domain.key, by_domain.matched_by) == ("klasterblizej.pl", "domain")
-    by_name = a.attach("d2", "gazeta.pl", third, "Reportage: le Pôle Sud Coop ouvre une recyclerie.")
+    by_name = a.attach("gazeta.pl", third, "Reportage: le Pôle Sud Coop ouvre une recyclerie.")
     assert (by_name.key, by_name.matched_by) == ("pole-sud.fr", "name")
-    new_org = a.attach("d3", "gazeta.pl", {**third, "mentioned_domains": [["nowy-klaster.pl", 2]]}, "")
+    new_org = a.attach("gazeta.pl", {**third, "mentioned_domains": [["nowy-klaster.pl", 2]]}, "")
     assert (new_org.key, new_org.matched_by) == ("nowy-klaster.pl", "mentioned_domain")
-    unknown = a.attach("d4", "gazeta.pl", third, "An article about a cluster with no address.")
-    assert unknown.key == "page:d4"
-    own = a.attach("d5", "klasterblizej.pl", {"subject_prob": 0.9, "third_party_prob": 0.1}, "")
+    unknown = a.attach("gazeta.pl", third, "An article about a cluster with no address.")
+    assert (unknown.key, unknown.role, unknown.matched_by) == ("gazeta.pl", "third_party", "none")
+    own = a.attach("klasterblizej.pl", {"subject_prob": 0.9, "third_party_prob": 0.1}, "")
     assert (own.key, own.role) == ("klasterblizej.pl", "self")
 
 

@@ -153,7 +153,7 @@ def build_profiles(store: Store, thresholds: dict[str, dict[str, float]]) -> dic
     for row in store.document_rows(status="ok", with_text=True):
         site = row["site"] or "unknown"
         meta = row["meta"] or {}
-        att = attacher.attach(row["id"], site, meta, row["text"])
+        att = attacher.attach(site, meta, row["text"])
         attachments[row["id"]] = att.to_dict()
         prof = profiles.setdefault(att.key, SiteProfile(site=att.key))
         if att.role == "topic":
@@ -162,11 +162,11 @@ def build_profiles(store: Store, thresholds: dict[str, dict[str, float]]) -> dic
         if row["dup_of"]:
             prof.n_duplicates += 1
             continue
-        if att.role == "third_party":
+        if att.key != site:  # a third party's page about this organisation
             prof.third_party_sites.append(site)
         if row["url"]:
             prof.urls.append(row["url"])
-        if row["title"] and att.role != "third_party":
+        if row["title"] and att.key == site:  # the name comes from the organisation's own pages
             prof.titles.append(row["title"])
         if len(prof.text_sample) < 5:
             prof.text_sample.append((row["text"] or "")[:TEXT_SAMPLE_CHARS])

@@ -10,7 +10,11 @@ organisation write it, or a newspaper, a portal, a ministry?):
                  counts for the organisation it describes, found by the web
                  addresses it mentions (``pipeline/mentions.py``) and, failing
                  that, by the names of the organisations in the corpus.  The
-                 newspaper does not become a candidate.
+                 newspaper does not become a candidate.  A page that names no
+                 address and no known organisation stays with its own site: the
+                 voice model is the weakest page model, and moving an
+                 organisation's own "about us" page away from its site (seen on
+                 the sample) costs more than keeping an unmatched article.
 ``topic``        a page about a theme (news round-up, policy, programme,
                  research, report, directory): it is kept, but it neither
                  makes its site a candidate nor lends it labels.
@@ -33,7 +37,7 @@ ROLES = ("self", "third_party", "topic", "unscored")
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    key: str            # the candidate the document counts for (a site, or page:<doc id>)
+    key: str            # the candidate the document counts for (a site key)
     role: str           # one of ROLES
     matched_by: str     # "own_site" | "domain" | "name" | "mentioned_domain" | "none"
 
@@ -66,7 +70,7 @@ class Attacher:
         self._names = sorted(((_norm(n), s) for s, n in org_names.items() if len(n.strip()) >= NAME_MIN_CHARS),
                              key=lambda t: (-len(t[0]), t[1]))
 
-    def attach(self, doc_id: str, site: str, meta: dict[str, Any], text: str | None) -> Attachment:
+    def attach(self, site: str, meta: dict[str, Any], text: str | None) -> Attachment:
         role = role_of(meta)
         if role != "third_party":
             return Attachment(site, role, "own_site")
@@ -81,4 +85,4 @@ class Attacher:
                     return Attachment(s, role, "name")
         if mentioned:
             return Attachment(mentioned[0], role, "mentioned_domain")
-        return Attachment(f"page:{doc_id}", role, "none")
+        return Attachment(site, role, "none")

@@ -285,8 +285,12 @@ def load_webpages(webpages_dir: Path) -> list[DocRecord]:
             if subject == 1 and voice is not None:
                 voice = 1 if obj.get("voice") == "third_party" else 0
             labels = _check_labels(where, obj.get("labels") or {})
+            group = obj.get("group")
+            if group is not None and (not isinstance(group, str) or not group.strip()):
+                raise _fail(where, f"'group' must be absent or a non-empty string, got {group!r}")
             docs.append(DocRecord(
-                doc_id=f"web:{pid}", group=f"web:{pid}", lang=_req_str(where, obj, "lang"),
+                # near-translations share a scenario group and stay in one split
+                doc_id=f"web:{pid}", group=f"grp:{group}" if group else f"web:{pid}", lang=_req_str(where, obj, "lang"),
                 is_csei=is_csei, kind="csei" if is_csei else genre, origin="webpage",
                 targets=labels if subject == 1 else None, subject=subject, voice=voice, genre=genre,
                 meta={"url": obj.get("url"), "text": _req_str(where, obj, "text"), "where": where,
