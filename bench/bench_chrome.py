@@ -2,7 +2,7 @@
 
     python bench/bench_chrome.py [--rounds 5]
 
-The 504 written web pages (annotations/webpages) go through ``process`` with
+The written web pages (annotations/webpages) go through ``process`` with
 ``[extract] strip_chrome`` on and off, interleaved round by round so that
 machine noise hits both alike; the figure to read is the ratio of the two
 medians.  Writes bench/results/chrome.md.
