@@ -112,11 +112,11 @@ def test_real_ordinary_pages_are_not_candidates(tagging, shared_dir):
     """
     import hashlib
 
-    from csei_nlp.train.data import page_text
+    from csei_nlp.train.data import REAL_PAGES_SEED, page_text
 
     folder = shared_dir / "data" / "scrapinghub-aeb" / "html"
     files = sorted(folder.glob("*.html.gz"),
-                   key=lambda p: hashlib.sha256(f"csei-real-v1\x1f{p.name}".encode()).hexdigest())[-12:]
+                   key=lambda p: hashlib.sha256(f"{REAL_PAGES_SEED}\x1f{p.name}".encode()).hexdigest())[-12:]
     texts = [("https://example.org/" + f.name, page_text(gzip.decompress(f.read_bytes()), None, tagging.cfg))
              for f in files]
     docs = _tag(tagging, [(u, t) for u, t in texts if len(t) > 200])

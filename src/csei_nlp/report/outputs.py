@@ -64,13 +64,13 @@ def document_line(row: dict[str, Any]) -> dict[str, Any]:
 
 def page_subject(meta: dict[str, Any]) -> dict[str, Any] | None:
     """What a page is about, from the page models: one organisation or a topic, and who wrote it."""
-    subj = meta.get("subject_prob")
-    if subj is None:
+    from ..attach import role_of
+
+    role = role_of(meta)
+    if role == "unscored":
         return None
-    third = float(meta.get("third_party_prob") or 0.0)
-    return {"label": "organisation" if subj >= 0.5 else "topic", "p_organisation": subj,
-            "voice": ("third_party" if third >= 0.5 else "self") if subj >= 0.5 else None,
-            "p_third_party": third}
+    return {"label": "topic" if role == "topic" else "organisation", "p_organisation": meta["subject_prob"],
+            "voice": None if role == "topic" else role, "p_third_party": float(meta.get("third_party_prob") or 0.0)}
 
 
 def candidate_csv_row(c: dict[str, Any]) -> dict[str, Any]:

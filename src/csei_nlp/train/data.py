@@ -299,10 +299,11 @@ def load_webpages(webpages_dir: Path) -> list[DocRecord]:
     return docs
 
 
-REAL_PAGE_PASSAGES = 8  # the first passages of a real page are what its vector is made of in training
+REAL_PAGE_PASSAGES = 8  # the first passages of a real page are what the page models see of it in training
+REAL_PAGES_SEED = "csei-real-v1"  # orders the benchmark pages; the first ``real_pages_limit`` are used
 
 
-def load_real_pages(dirs: list[str], limit: int, cfg: dict[str, Any], seed: str = "csei-real-v1") -> list[DocRecord]:
+def load_real_pages(dirs: list[str], limit: int, cfg: dict[str, Any], seed: str = REAL_PAGES_SEED) -> list[DocRecord]:
     """Real ordinary web pages (news, blogs, shops, institutions) as negatives.
 
     They come from folders of saved HTML (``[train] real_pages``; by default the
