@@ -107,7 +107,9 @@ def test_ray_run_yields_in_input_order_across_batches(ray_session, repo_dir: Pat
 def test_ray_isolates_a_document_that_runs_over_its_time_limit(ray_session, repo_dir: Path) -> None:
     from csei_nlp.executors import ray as ray_exec
 
-    cfg = config.load(overrides={"scan": {"doc_timeout_s": 3.0, "max_bytes": 200_000_000}})
+    # the limit leaves the small pages (a cold worker loads lingua and spaCy) a wide margin on a busy machine;
+    # the huge page needs minutes
+    cfg = config.load(overrides={"scan": {"doc_timeout_s": 15.0, "max_bytes": 200_000_000}})
     small = repo_dir / "annotations" / "pages" / "pl-01a.html"
     para = "<p>" + " ".join(f"Spółdzielnia socjalna numer {i} współpracuje z gminą." for i in range(40)) + "</p>"
     huge = ("<html><body>" + "<div><table><tr><td>" + para * 6000 + "</td></tr></table></div></body></html>").encode()

@@ -11,12 +11,15 @@ Memory stays flat: at most ``max_in_flight`` batches are scheduled at a
 time, and a batch is yielded as soon as it and every batch before it are done.
 
 Isolation: the local executor runs every document under a wall-clock limit in
-a replaceable process.  Here a whole batch gets the sum of its documents'
-limits; a batch that runs over, or whose worker dies, is cancelled and its
-documents are re-run one task each, so that only the document that hangs or
-crashes is recorded as ``failed`` (``timeout`` / ``crashed``), with a sentence
-naming it.  Ray's own retries are off: a document that kills a worker once
-would kill it again.
+a replaceable process.  Here each batch is a streaming Ray task that announces
+every document before it starts on it and yields it when done.  The driver
+starts a document's clock when it sees that announcement, so neither the
+queue, nor a worker's start-up, nor the documents before it count against a
+document's limit.  A document that runs over its limit, or whose worker dies,
+is recorded as ``failed`` (``timeout`` / ``crashed``) with a sentence naming
+it; its task is cancelled and the rest of the batch goes on in a new task.
+Ray's own retries are off: a document that kills a worker once would kill it
+again.
 
 ``ray`` is an optional dependency (``pip install 'csei-nlp[ray]'``); asking
 for this engine without it is a configuration error, raised before any input
@@ -46,9 +49,11 @@ def require_ray() -> Any:
     return ray
 
 
-def _process_batch(raws: list[RawInput], cfg: Config) -> list[Document]:
-    """The body of one Ray task: the local worker, applied to each input in turn."""
-    return [process(raw, cfg) for raw in raws]
+def _process_stream(raws: list[RawInput], cfg: Config) -> Iterator[int | Document]:
+    """The body of one Ray task: announce each input's index, then yield its Document."""
+    for i, raw in enumerate(raws):
+        yield i
+        yield process(raw, cfg)
 
 
 def _timeout_for(raw: RawInput, cfg: Config) -> float:
@@ -83,10 +88,10 @@ def _ensure_ray(address: str | None, workers: int | None) -> tuple[Any, bool]:
 
 
 class _Batch:
-    __slots__ = ("raws", "ref", "timeout")
+    __slots__ = ("raws", "stream")
 
-    def __init__(self, raws: list[RawInput], ref: Any, timeout: float) -> None:
-        self.raws, self.ref, self.timeout = raws, ref, timeout
+    def __init__(self, raws: list[RawInput], stream: Any) -> None:
+        self.raws, self.stream = raws, stream
 
 
 def run(raws: Iterable[RawInput], cfg: Config, *, address: str | None = None,
@@ -105,7 +110,7 @@ def run(raws: Iterable[RawInput], cfg: Config, *, address: str | None = None,
     workers = int(cfg["scan"]["workers"]) if workers is None else workers
     ray, owned = _ensure_ray(address, workers)
     try:
-        remote = ray.remote(max_retries=0, num_cpus=1)(_process_batch)
+        remote = ray.remote(max_retries=0, num_cpus=1)(_process_stream)
         cfg_ref = ray.put(cfg)
         if max_in_flight is None:
             cpus = int(ray.cluster_resources().get("CPU", workers or 1))
@@ -113,15 +118,14 @@ def run(raws: Iterable[RawInput], cfg: Config, *, address: str | None = None,
         window: deque[_Batch] = deque()
         try:
             for chunk in _chunks(raws, batch_size):
-                timeout = sum(_timeout_for(r, cfg) for r in chunk)
-                window.append(_Batch(chunk, remote.remote(chunk, cfg_ref), timeout))
+                window.append(_Batch(chunk, remote.remote(chunk, cfg_ref)))
                 while len(window) >= max_in_flight:
                     yield from _resolve(ray, remote, cfg_ref, window.popleft(), cfg)
             while window:
                 yield from _resolve(ray, remote, cfg_ref, window.popleft(), cfg)
         finally:
             for b in window:
-                ray.cancel(b.ref, force=True)
+                ray.cancel(b.stream, force=True)
     finally:
         if owned:
             ray.shutdown()
@@ -139,28 +143,39 @@ def _chunks(raws: Iterable[RawInput], size: int) -> Iterator[list[RawInput]]:
 
 
 def _resolve(ray: Any, remote: Any, cfg_ref: Any, batch: _Batch, cfg: Config) -> list[Document]:
-    """The batch's Documents; on timeout or crash, re-run its inputs one task each."""
-    outcome, value = _wait(ray, batch.ref, batch.timeout)
-    if outcome == "ok":
-        return value
-    if len(batch.raws) == 1:
-        return [_failed(batch.raws[0], outcome, value, cfg)]
-    singles = [(raw, remote.remote([raw], cfg_ref)) for raw in batch.raws]
+    """The batch's Documents, in order; one that hangs or crashes is recorded and the rest go on."""
     docs: list[Document] = []
-    for raw, ref in singles:
-        outcome, value = _wait(ray, ref, _timeout_for(raw, cfg))
-        docs.append(value[0] if outcome == "ok" else _failed(raw, outcome, value, cfg))
+    stream, offset = batch.stream, 0  # offset: index in batch.raws of the stream's first input
+    while len(docs) < len(batch.raws):
+        raw = batch.raws[len(docs)]
+        # the announcement has no limit: queueing and worker start-up are not the document's time
+        outcome, value = _next(ray, stream, None)
+        if outcome == "ok":
+            if value != len(docs) - offset:
+                raise RuntimeError(f"Ray stream out of order: expected input {len(docs) - offset}, got {value}")
+            outcome, value = _next(ray, stream, _timeout_for(raw, cfg))
+        if outcome == "ok":
+            docs.append(value)
+            continue
+        ray.cancel(stream, force=True)
+        docs.append(_failed(raw, outcome, value, cfg))
+        offset = len(docs)
+        if offset < len(batch.raws):
+            stream = remote.remote(batch.raws[offset:], cfg_ref)
     return docs
 
 
-def _wait(ray: Any, ref: Any, timeout: float) -> tuple[str, Any]:
-    from ray.exceptions import GetTimeoutError, RayTaskError, TaskCancelledError, WorkerCrashedError
+def _next(ray: Any, stream: Any, timeout: float | None) -> tuple[str, Any]:
+    """The stream's next item: ("ok", value), ("timeout", limit), ("crashed"|"error", exception)."""
+    from ray.exceptions import RayTaskError, TaskCancelledError, WorkerCrashedError
 
     try:
-        return "ok", ray.get(ref, timeout=timeout)
-    except GetTimeoutError:
-        ray.cancel(ref, force=True)
-        return "timeout", timeout
+        ready, _ = ray.wait([stream], timeout=timeout)
+        if not ready:
+            return "timeout", timeout
+        return "ok", ray.get(next(stream))
+    except StopIteration:
+        return "crashed", RuntimeError("the task ended early")
     except (WorkerCrashedError, TaskCancelledError) as exc:
         return "crashed", exc
     except RayTaskError as exc:  # process() never raises; this is a serialisation or import problem
