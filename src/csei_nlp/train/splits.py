@@ -88,10 +88,18 @@ def cee_languages_in(docs: list[DocRecord], splits: dict[str, str], split: str) 
 
 
 def passage_split(passages: list[PassageRecord], splits: dict[str, str]) -> dict[str, list[int]]:
-    """Indices of passages per split (a passage follows its document's group)."""
+    """Indices of passages per split.
+
+    A passage follows its document's group.  A passage whose document is not a
+    training document (the app's passages of a page nobody labelled as a
+    whole) keeps its own explicit split, ``train`` for everything the app writes.
+    """
     out: dict[str, list[int]] = {s: [] for s in SPLITS}
     for i, p in enumerate(passages):
-        out[splits[p.split_group]].append(i)
+        split = splits.get(p.split_group) or p.split
+        if split is None:
+            raise AnnotationError(f"{p.where}: passage {p.id!r} belongs to no document group and has no split")
+        out[split].append(i)
     return out
 
 
