@@ -15,7 +15,6 @@ from csei_nlp.pipeline import cues
 from csei_nlp.pipeline.classify import TRUSTED_TYPES, Tagger, default_models_dir
 from csei_nlp.pipeline.embed import CachedEmbedder, get_embedder
 from csei_nlp.taxonomy import FAMILIES
-from csei_nlp.train import train_all
 
 # The fixture annotations train without the real benchmark pages (fast; see [train] real_pages).
 NO_REAL_PAGES = {"train": {"real_pages_limit": 0}}
@@ -28,12 +27,8 @@ FOOTBALL = "The striker scored twice in the second half and the home team won th
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory, fixtures_dir):
-    models = tmp_path_factory.mktemp("models")
-    cache = tmp_path_factory.getbasetemp() / "emb-cache"
-    train_all(fixtures_dir / "train" / "annotations", models, config.load(overrides=NO_REAL_PAGES), cache_dir=cache,
-              min_cee_test_langs=0, cross_lingual=False, with_baseline=False)
-    return models, cache
+def trained(fixture_training):
+    return fixture_training.models, fixture_training.cache
 
 
 @pytest.fixture(scope="module")

