@@ -38,8 +38,8 @@ from ..paths import annotations_dir as default_annotations_dir, models_dir as de
 from ..report.highlight import highlight
 from ..taxonomy import COUNTRY_NAMES, FAMILIES, LABELS
 from . import charts
-from .catalog import COMPONENT_HELP, SORTS, Catalog, Filters
-from .db import DECISIONS, AppDB, database_url
+from ..store.appdb import DECISIONS, AppDB, database_url
+from ..store.catalog import SORTS, Catalog, Filters
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,18 @@ for _fam, _keys in (("innovation", "12345"), ("helix", "qwert"), ("criteria", "a
     for _lab, _k in zip(FAMILIES[_fam], _keys):
         SHORTCUTS[f"{_fam}:{_lab}"] = _k
 ACTION_KEYS = {"save": "Enter", "skip": "k", "undo": "u", "guidelines": "g"}
+
+COMPONENT_HELP = {
+    "classifier": "How CSEI-like the site's best page is, per the document model.",
+    "criteria": "How many of the four inclusion criteria (cooperating group, member governance, "
+                "geographic proximity, interconnection) the site shows.",
+    "helix": "How many kinds of actors cooperate, with a social-economy core.",
+    "social_ecological": "How strong the social and ecological innovation dimensions are.",
+    "self_designation": "Whether the site calls itself a cluster, hub, network, partnership ...",
+    "territorial": "Whether it is anchored in a place (territorial cues, geographic proximity).",
+    "known_similarity": "How close its text is to the GECES report's known cases.",
+}
+
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -514,24 +526,11 @@ def _routes(app: Flask, state: AppState) -> None:
 
 
 def _history(state: AppState) -> list[dict[str, Any]]:
-    from sqlalchemy import select
-
-    from .db import settings
-
-    with state.db.engine.connect() as c:
-        row = c.execute(select(settings.c.value).where(settings.c.key == "metric_history")).first()
-    return json.loads(row[0]) if row else []
+    value = state.db.setting("metric_history")
+    return json.loads(value) if value else []
 
 
 def _save_history(state: AppState, hist: list[dict[str, Any]]) -> None:
-    from sqlalchemy import select
-
-    from .db import settings
-
     if hist == _history(state):
         return
-    with state.db.engine.begin() as c:
-        if c.execute(select(settings.c.key).where(settings.c.key == "metric_history")).first():
-            c.execute(settings.update().where(settings.c.key == "metric_history").values(value=json.dumps(hist)))
-        else:
-            c.execute(settings.insert().values(key="metric_history", value=json.dumps(hist)))
+    state.db.set_setting("metric_history", json.dumps(hist))
