@@ -45,8 +45,10 @@ def _user_id() -> Column:
     return Column("user_id", Integer, ForeignKey("app_users.id"), nullable=False)
 
 
-def _passage_id() -> Column:
-    return Column("passage_id", String(64), nullable=False)
+def _passage_user_table(name: str, *columns: Any) -> Table:
+    """A table whose rows each tie one user to one passage: id, passage_id, user_id, then ``columns``."""
+    return Table(name, metadata, _id(), Column("passage_id", String(64), nullable=False), _user_id(), *columns)
+
 
 settings = Table(
     "app_settings", metadata,
@@ -97,20 +99,14 @@ queue_items = Table(
 
 # Who is currently looking at which item, so two annotators are not shown the same
 # single-annotation item at once.
-assignments = Table(
-    "app_assignments", metadata,
-    _id(),
-    _passage_id(),
-    _user_id(),
+assignments = _passage_user_table(
+    "app_assignments",
     Column("assigned", String(32), nullable=False),
     UniqueConstraint("passage_id", "user_id", name="app_assignments_once"),
 )
 
-annotation_events = Table(
-    "app_annotation_events", metadata,
-    _id(),
-    _passage_id(),
-    _user_id(),
+annotation_events = _passage_user_table(
+    "app_annotation_events",
     Column("user_name", String(80), nullable=False),
     Column("action", String(16), nullable=False),  # label | skip | undo | adjudicate
     Column("labels", Text, nullable=False, default="{}"),
