@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,7 @@ class Catalog:
         sql, args = self._page_sql(f, sort, cur, limit + 1)
         return [r["detail"] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
 
-    def iter_filtered(self, f: Filters, sort: str = "rank"):
+    def iter_filtered(self, f: Filters, sort: str = "rank") -> Iterator[dict[str, Any]]:
         after = ""
         while True:
             rows, after = self.page(f, sort, after, 1000)
