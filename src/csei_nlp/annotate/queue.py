@@ -165,7 +165,6 @@ def _plan_batch(store_path: Path, params: QueueParams, queued: set[str], positio
 
 # --- state derived from events ------------------------------------------------
 
-
 def next_item(db: AppDB, store_path: Path, user: dict[str, Any], params: QueueParams) -> dict[str, Any] | None:
     """The queue item this user should label next (and assign it), or None when all is done."""
     for attempt in range(3):
