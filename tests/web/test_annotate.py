@@ -33,7 +33,7 @@ def test_queue_is_stratified_and_mixed(app):
     n = queue.refill(st.db, st.store_path, st.params)
     assert n > 0
     from sqlalchemy import select
-    from csei_nlp.web.db import queue_items
+    from csei_nlp.store.appdb import queue_items
     with st.db.engine.connect() as c:
         rows = c.execute(select(queue_items).order_by(queue_items.c.position)).mappings().all()
     all_langs = {r["lang"] for r in rows}
@@ -145,7 +145,7 @@ def test_two_annotators_at_once_lose_nothing(app):
     # single-annotation items were not handed to both people
     both = set(done["nina"]) & set(done["olek"])
     from sqlalchemy import select
-    from csei_nlp.web.db import queue_items
+    from csei_nlp.store.appdb import queue_items
     with st.db.engine.connect() as c:
         overlap = {r[0] for r in c.execute(select(queue_items.c.passage_id).where(queue_items.c.overlap))}
     assert both <= overlap

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from csei_nlp.cli import build_parser, main
-from csei_nlp.web.db import AppDB, database_url
+from csei_nlp.store.appdb import AppDB, database_url
 
 
 def test_users_add_and_refusals(scan_out, capsys):

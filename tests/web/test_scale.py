@@ -5,7 +5,7 @@ import json
 import random
 
 from csei_nlp.store.sqlite import Store
-from csei_nlp.web.catalog import Catalog, Filters
+from csei_nlp.store.catalog import Catalog, Filters
 
 
 class _Args(dict):

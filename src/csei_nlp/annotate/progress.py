@@ -11,9 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..taxonomy import FAMILIES
+
+if TYPE_CHECKING:
+    from ..store.appdb import AppDB
+
+HISTORY_SETTING = "metric_history"  # where the app database keeps the history
 
 
 def read_cards(models_dir: Path) -> dict[str, Any] | None:
@@ -36,6 +41,16 @@ def merge_history(history: list[dict[str, Any]], point: dict[str, Any] | None) -
     if point is None or (history and history[-1].get("data_hash") == point.get("data_hash")):
         return history
     return history + [point]
+
+
+def update_history(db: "AppDB", models_dir: Path) -> list[dict[str, Any]]:
+    """The history kept in the app database, with the current cards' point added (and saved if new)."""
+    stored = db.setting(HISTORY_SETTING)
+    old = json.loads(stored) if stored else []
+    hist = merge_history(old, read_cards(models_dir))
+    if hist != old:
+        db.set_setting(HISTORY_SETTING, json.dumps(hist))
+    return hist
 
 
 def stopping_hint(history: list[dict[str, Any]], window: int = 3, min_delta: float = 0.01) -> dict[str, Any]:

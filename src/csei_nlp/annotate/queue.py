@@ -16,23 +16,29 @@ is marked ``overlap``: two annotators label those blind, for the agreement
 report.  Everything an annotator does is an appended event (``label``,
 ``skip``, ``undo``); the queue's state is derived from those events, so two
 people working at once lose nothing.
+
+The queries (and the transactions and the queue lock) are in
+:mod:`csei_nlp.store.queue`; this module decides what they store.
 """
 from __future__ import annotations
 
 import json
 import random
-import sqlite3
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, select
-
+from ..store import queue as qstore
+from ..store.appdb import AppDB, now
+from ..store.queue import adjudications, live_labels, stats
 from ..taxonomy import FAMILIES
 from ..types import stable_id
-from ..web.db import AppDB, annotation_events as ev, assignments, now, queue_items, settings
 from . import log as annolog
+
+__all__ = ["QueueParams", "margin_uncertainty", "refill", "next_item", "passage_with_context", "clean_labels",
+           "record", "undo", "adjudicate", "live_labels", "adjudications", "stats"]
 
 MIN_PASSAGE_CHARS = 60
 ASSIGNMENT_TTL_S = 30 * 60
@@ -91,16 +97,8 @@ def _stratified(items: list[dict[str, Any]], n: int, per_site: int, taken_sites:
 
 
 def _pool(store_path: Path, exclude: set[str]) -> list[dict[str, Any]]:
-    conn = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = conn.execute(
-            """SELECT p.doc_id, p.idx, p.lang, p.labels, length(p.text), d.site, d.source, d.offset, d.url
-               FROM passages p JOIN documents d ON d.id = p.doc_id
-               WHERE d.status = 'ok' AND d.dup_of IS NULL""").fetchall()
-    finally:
-        conn.close()
     pool = []
-    for doc_id, idx, lang, labels, n_chars, site, source, offset, url in rows:
+    for doc_id, idx, lang, labels, n_chars, site, source, offset, url in qstore.passage_pool(store_path):
         pid = f"{doc_id}:{idx}"
         if pid in exclude or (n_chars or 0) < MIN_PASSAGE_CHARS:
             continue
@@ -115,18 +113,16 @@ def _pool(store_path: Path, exclude: set[str]) -> list[dict[str, Any]]:
 def refill(db: AppDB, store_path: Path, params: QueueParams) -> int:
     """Append one batch to the queue; returns how many items it added (0: pool exhausted)."""
     # One transaction under the queue lock: two people refilling at once add one batch, not two clashing ones.
-    with db.engine.begin() as c:
-        _queue_lock(c)
-        return _refill(c, store_path, params)
+    return qstore.append_batch(db, lambda queued, position, batch: _plan_batch(store_path, params, queued,
+                                                                               position, batch))
 
 
-def _refill(c: Any, store_path: Path, params: QueueParams) -> int:
-    queued = {r[0] for r in c.execute(select(queue_items.c.passage_id))}
-    last = c.execute(select(func.max(queue_items.c.position), func.max(queue_items.c.batch))).first()
-    position, batch = (last[0] or 0), (last[1] or 0) + 1
+def _plan_batch(store_path: Path, params: QueueParams, queued: set[str], position: int,
+                batch: int) -> list[dict[str, Any]]:
+    """The rows of the next batch: passages not yet ``queued``, numbered after ``position``."""
     pool = _pool(store_path, queued)
     if not pool:
-        return 0
+        return []
     n = params.batch_size
     has_model = any(v is not None for it in pool for v in it["unc"].values())
     n_random = n if not has_model else max(1, round(n * params.random_share))
@@ -164,23 +160,10 @@ def _refill(c: Any, store_path: Path, params: QueueParams) -> int:
                      "lang": it["lang"], "source": it["source"], "strategy": strategy, "uncertainty": u,
                      "position": position + k, "batch": batch, "created": created,
                      "overlap": _unit("overlap", params.seed, it["passage_id"]) < params.overlap})
-    if rows:
-        c.execute(queue_items.insert(), rows)
-    return len(rows)
+    return rows
 
 
 # --- state derived from events ------------------------------------------------
-
-def _live_events(c: Any, *conds: Any) -> Any:
-    undone = select(ev.c.target_id).where(ev.c.action == "undo", ev.c.target_id.is_not(None))
-    return select(ev).where(ev.c.action.in_(("label", "skip")), ev.c.id.not_in(undone), *conds)
-
-
-def _queue_lock(c: Any) -> None:
-    """Serialise queue hand-outs (SQLite: BEGIN IMMEDIATE already does; PostgreSQL: row lock)."""
-    if c.dialect.name == "postgresql":
-        c.execute(select(settings.c.value).where(settings.c.key == "queue_lock").with_for_update())
-
 
 def next_item(db: AppDB, store_path: Path, user: dict[str, Any], params: QueueParams) -> dict[str, Any] | None:
     """The queue item this user should label next (and assign it), or None when all is done."""
@@ -194,42 +177,29 @@ def next_item(db: AppDB, store_path: Path, user: dict[str, Any], params: QueuePa
 
 
 def _pick(db: AppDB, user: dict[str, Any]) -> dict[str, Any] | None:
-    uid = user["id"]
-    with db.engine.begin() as c:
-        _queue_lock(c)
-        live = _live_events(c).subquery()
-        mine = {r.passage_id: r.action for r in c.execute(
-            select(live.c.passage_id, live.c.action).where(live.c.user_id == uid).order_by(live.c.id))}
-        labelled = dict(c.execute(select(live.c.passage_id, func.count(func.distinct(live.c.user_id)))
-                                  .where(live.c.action == "label").group_by(live.c.passage_id)).all())
-        cutoff = _ago(ASSIGNMENT_TTL_S)
-        held = {r[0] for r in c.execute(select(assignments.c.passage_id).where(
-            and_(assignments.c.user_id != uid, assignments.c.assigned >= cutoff)))}
-        items = c.execute(select(queue_items).order_by(queue_items.c.position)).mappings().all()
-        best, best_key = None, None
-        for it in items:
-            pid = it["passage_id"]
-            if mine.get(pid) == "label":
-                continue
-            need = 2 if it["overlap"] else 1
-            if labelled.get(pid, 0) >= need:
-                continue
-            if not it["overlap"] and pid in held and mine.get(pid) != "skip":
-                continue
-            key = (mine.get(pid) == "skip", it["position"])  # skipped ones come back last
-            if best_key is None or key < best_key:
-                best, best_key = it, key
-                if not key[0]:
-                    break
-        if best is None:
-            return None
-        existing = c.execute(select(assignments.c.id).where(
-            assignments.c.passage_id == best["passage_id"], assignments.c.user_id == uid)).first()
-        if existing:
-            c.execute(assignments.update().where(assignments.c.id == existing[0]).values(assigned=now()))
-        else:
-            c.execute(assignments.insert().values(passage_id=best["passage_id"], user_id=uid, assigned=now()))
-        return dict(best)
+    return qstore.pick(db, user["id"], _ago(ASSIGNMENT_TTL_S), _choose)
+
+
+def _choose(items: list[Mapping[str, Any]], mine: dict[str, str], labelled: dict[str, int],
+            held: set[str]) -> Mapping[str, Any] | None:
+    """The first item in queue order this user has not labelled, that still needs a label and
+    that nobody else holds (unless it is double-annotated); items they skipped come back last."""
+    best, best_key = None, None
+    for it in items:
+        pid = it["passage_id"]
+        if mine.get(pid) == "label":
+            continue
+        need = 2 if it["overlap"] else 1
+        if labelled.get(pid, 0) >= need:
+            continue
+        if not it["overlap"] and pid in held and mine.get(pid) != "skip":
+            continue
+        key = (mine.get(pid) == "skip", it["position"])  # skipped ones come back last
+        if best_key is None or key < best_key:
+            best, best_key = it, key
+            if not key[0]:
+                break
+    return best
 
 
 def _ago(seconds: int) -> str:
@@ -243,16 +213,7 @@ def passage_with_context(store_path: Path, passage_id: str) -> dict[str, Any] | 
     doc_id, _, idx = passage_id.rpartition(":")
     if not doc_id or not idx.isdigit():
         return None
-    conn = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True, timeout=30)
-    conn.row_factory = sqlite3.Row
-    try:
-        rows = conn.execute("SELECT idx, text, lang, spans FROM passages WHERE doc_id=? AND idx BETWEEN ? AND ? "
-                            "ORDER BY idx", (doc_id, int(idx) - 1, int(idx) + 1)).fetchall()
-        doc = conn.execute("SELECT id, source, offset, url, site, title, lang FROM documents WHERE id=?",
-                           (doc_id,)).fetchone()
-    finally:
-        conn.close()
-    by = {r["idx"]: r for r in rows}
+    by, doc = qstore.passage_window(store_path, doc_id, int(idx))
     if int(idx) not in by or doc is None:
         return None
     me = by[int(idx)]
@@ -280,11 +241,7 @@ def record(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, A
         raise LookupError(f"passage {passage_id!r} is not in the store")
     labels = clean_labels(labels or {}) if action == "label" else {}
     created = now()
-    with db.engine.begin() as c:
-        res = c.execute(ev.insert().values(passage_id=passage_id, user_id=user["id"], user_name=user["name"],
-                                           action=action, labels=json.dumps(labels), created=created,
-                                           model_version=model_version))
-        eid = int(res.inserted_primary_key[0])
+    eid = qstore.add_event(db, passage_id, user, action, labels, created, model_version)
     if action == "label":
         annolog.append(annotations_dir, _log_record(p, eid, "label", labels, user["name"], created, model_version))
     return eid
@@ -300,44 +257,17 @@ def _log_record(p: dict[str, Any], eid: int, event: str, labels: dict[str, list[
 
 def undo(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, Any], model_version: str) -> dict[str, Any] | None:
     """Retract this user's last live label or skip; returns the retracted event, or None."""
-    with db.engine.begin() as c:
-        live = _live_events(c).subquery()
-        last = c.execute(select(live).where(live.c.user_id == user["id"]).order_by(live.c.id.desc())
-                         .limit(1)).mappings().first()
-        if last is None:
-            return None
-        created = now()
-        res = c.execute(ev.insert().values(passage_id=last["passage_id"], user_id=user["id"],
-                                           user_name=user["name"], action="undo", labels="{}",
-                                           target_id=last["id"], created=created, model_version=model_version))
-        uid = int(res.inserted_primary_key[0])
-        c.execute(assignments.update().where(assignments.c.passage_id == last["passage_id"],
-                                             assignments.c.user_id == user["id"]).values(assigned=now()))
+    created = now()
+    done = qstore.undo_last(db, user, created, model_version)
+    if done is None:
+        return None
+    last, uid = done
     if last["action"] == "label":
         p = passage_with_context(store_path, last["passage_id"])
         if p is not None:
             annolog.append(annotations_dir, _log_record(p, uid, "retract", {}, user["name"], created,
                                                         model_version, retracts=f"app-e{last['id']}"))
-    return dict(last)
-
-
-def live_labels(db: AppDB) -> dict[str, dict[str, dict[str, list[str]]]]:
-    """passage_id -> annotator -> labels, from live label events (latest per annotator)."""
-    out: dict[str, dict[str, dict[str, list[str]]]] = defaultdict(dict)
-    with db.engine.connect() as c:
-        live = _live_events(c).subquery()
-        for r in c.execute(select(live).where(live.c.action == "label").order_by(live.c.id)).mappings():
-            out[r["passage_id"]][r["user_name"]] = json.loads(r["labels"])
-    return dict(out)
-
-
-def adjudications(db: AppDB) -> dict[str, dict[str, Any]]:
-    """passage_id -> the latest adjudication event."""
-    out: dict[str, dict[str, Any]] = {}
-    with db.engine.connect() as c:
-        for r in c.execute(select(ev).where(ev.c.action == "adjudicate").order_by(ev.c.id)).mappings():
-            out[r["passage_id"]] = {**dict(r), "labels": json.loads(r["labels"])}
-    return out
+    return last
 
 
 def adjudicate(db: AppDB, store_path: Path, annotations_dir: Path, admin: dict[str, Any], passage_id: str,
@@ -348,24 +278,8 @@ def adjudicate(db: AppDB, store_path: Path, annotations_dir: Path, admin: dict[s
         raise LookupError(f"passage {passage_id!r} is not in the store")
     labels = clean_labels(labels)
     created = now()
-    with db.engine.begin() as c:
-        res = c.execute(ev.insert().values(passage_id=passage_id, user_id=admin["id"], user_name=admin["name"],
-                                           action="adjudicate", labels=json.dumps(labels), created=created,
-                                           model_version=model_version, note=note[:2000]))
-        eid = int(res.inserted_primary_key[0])
+    eid = qstore.add_event(db, passage_id, admin, "adjudicate", labels, created, model_version, note=note[:2000])
     rec = _log_record(p, eid, "adjudicate", labels, admin["name"], created, model_version)
     rec["note"] = note[:2000]
     annolog.append(annotations_dir, rec)
     return eid
-
-
-def stats(db: AppDB, user: dict[str, Any] | None = None) -> dict[str, int]:
-    with db.engine.connect() as c:
-        live = _live_events(c).subquery()
-        q = select(func.count()).select_from(live).where(live.c.action == "label")
-        total = c.execute(select(func.count()).select_from(queue_items)).scalar_one()
-        labelled = c.execute(select(func.count(func.distinct(live.c.passage_id))).where(live.c.action == "label")).scalar_one()
-        mine = c.execute(q.where(live.c.user_id == user["id"])).scalar_one() if user else 0
-        skipped = c.execute(select(func.count()).select_from(live).where(
-            live.c.action == "skip", live.c.user_id == user["id"])).scalar_one() if user else 0
-    return {"queued": int(total), "labelled_passages": int(labelled), "mine": int(mine), "my_skipped": int(skipped)}

@@ -6,6 +6,9 @@ the same moment gets "database is locked" at once.  The embedding cache, a
 run store and a job's state are all opened by several processes (scan workers,
 the review app, parallel scans), so every opener goes through here and retries
 the switch until the timeout.
+
+This is the one way code in ``csei_nlp`` opens a SQLite file with ``sqlite3``
+(the review app's own tables go through SQLAlchemy, see ``appdb``).
 """
 from __future__ import annotations
 
@@ -14,7 +17,17 @@ import time
 from pathlib import Path
 
 
-def connect_wal(path: str | Path, timeout: float = 30.0, check_same_thread: bool = True) -> sqlite3.Connection:
+def connect_wal(path: str | Path, timeout: float = 30.0, check_same_thread: bool = True,
+                read_only: bool = False) -> sqlite3.Connection:
+    """A connection to ``path`` in WAL mode.
+
+    ``read_only`` opens the file with ``mode=ro`` (it must exist) and leaves the
+    journal mode alone: a read-only connection cannot switch it, and a file this
+    package wrote is in WAL already (the mode is stored in the file).
+    """
+    if read_only:
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout,
+                               check_same_thread=check_same_thread)
     conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=check_same_thread)
     deadline = time.monotonic() + timeout
     pause = 0.02

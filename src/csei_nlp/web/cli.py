@@ -30,7 +30,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_users_add(args: argparse.Namespace) -> int:
     from .. import config
-    from .db import AppDB, database_url
+    from ..store.appdb import AppDB, database_url
 
     cfg = config.load(args.config)
     password = args.password
@@ -51,7 +51,7 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
 
 def _cmd_users_list(args: argparse.Namespace) -> int:
     from .. import config
-    from .db import AppDB, database_url
+    from ..store.appdb import AppDB, database_url
 
     cfg = config.load(args.config)
     db = AppDB(database_url(args.db, cfg["web"]["database_url"]))
@@ -87,7 +87,7 @@ def _cmd_annotations(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from .db import ROLES
+    from ..store.appdb import ROLES
 
     s = sub.add_parser("serve", help="the review and annotation web app over a scan's OUTDIR",
                        description="Serve the analysts' ranking review and the annotators' labelling queue.")

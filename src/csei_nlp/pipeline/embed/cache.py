@@ -17,19 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import ConfigError
-from ...store.wal import connect_wal
+from ...store.embeddings import VectorTable
 from .base import Embedder
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS vectors (
-    embedder TEXT NOT NULL,
-    key      TEXT NOT NULL,
-    dim      INTEGER NOT NULL,
-    vec      BLOB NOT NULL,
-    PRIMARY KEY (embedder, key)
-) WITHOUT ROWID
-"""
-_LOOKUP_BATCH = 500
 
 
 class CachedEmbedder(Embedder):
@@ -46,10 +35,7 @@ class CachedEmbedder(Embedder):
         self.passage_prefix, self.query_prefix = embedder.passage_prefix, embedder.query_prefix
         self.path = Path(cache_dir) / "vectors.sqlite"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = connect_wal(self.path, timeout=60.0, check_same_thread=False)
-            self._db.execute(_SCHEMA)
-            self._db.commit()
+            self._table = VectorTable(self.path, timeout=60.0)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the embedding cache at {self.path}: {exc}") from exc
         self.hits = 0
@@ -67,17 +53,9 @@ class CachedEmbedder(Embedder):
 
     def _lookup(self, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
-        unique = list(dict.fromkeys(keys))
-        for i in range(0, len(unique), _LOOKUP_BATCH):
-            part = unique[i : i + _LOOKUP_BATCH]
-            marks = ",".join("?" * len(part))
-            rows = self._db.execute(
-                f"SELECT key, dim, vec FROM vectors WHERE embedder = ? AND key IN ({marks})",
-                [self.id, *part],
-            )
-            for key, dim, blob in rows:
-                if dim == self.dim:
-                    found[key] = np.frombuffer(blob, dtype=np.float32)
+        for key, dim, blob in self._table.lookup(self.id, list(dict.fromkeys(keys))):
+            if dim == self.dim:
+                found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
 
     def contains(self, texts: Sequence[str], is_query: bool = False) -> list[bool]:
@@ -104,18 +82,14 @@ class CachedEmbedder(Embedder):
             self.n_chunked = self.inner.n_chunked
             self.misses += len(positions)
             fresh = dict(zip(todo, new))
-            with self._db:
-                self._db.executemany(
-                    "INSERT OR IGNORE INTO vectors (embedder, key, dim, vec) VALUES (?, ?, ?, ?)",
-                    [(self.id, k, self.dim, v.astype(np.float32).tobytes()) for k, v in fresh.items()],
-                )
+            self._table.add(self.id, self.dim, ((k, v.astype(np.float32).tobytes()) for k, v in fresh.items()))
             for i, k in enumerate(keys):
                 if k in fresh:
                     out[i] = fresh[k]
         return out
 
     def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM vectors WHERE embedder = ?", [self.id]).fetchone()[0])
+        return self._table.count(self.id)
 
     def close(self) -> None:
-        self._db.close()
+        self._table.close()

@@ -1,5 +1,9 @@
 """The review app's own tables, kept apart from the scan's store.
 
+Why in ``store/``: every SQL statement of the package lives here; the web
+layer (``csei_nlp.web``) only does HTTP and the annotation queue's policy
+(``csei_nlp.annotate.queue``) calls :mod:`csei_nlp.store.queue`.
+
 A rescan replaces the scan store's candidates; people's work (accounts,
 decisions, annotation actions) must survive that, so it lives here: by
 default in ``OUTDIR/app.sqlite`` (SQLite, WAL), or on a PostgreSQL server
@@ -32,6 +36,20 @@ APP_DB_FILENAME = "app.sqlite"
 
 metadata = MetaData()
 
+
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _user_id() -> Column:
+    return Column("user_id", Integer, ForeignKey("app_users.id"), nullable=False)
+
+
+def _passage_user_table(name: str, *columns: Any) -> Table:
+    """A table whose rows each tie one user to one passage: id, passage_id, user_id, then ``columns``."""
+    return Table(name, metadata, _id(), Column("passage_id", String(64), nullable=False), _user_id(), *columns)
+
+
 settings = Table(
     "app_settings", metadata,
     Column("key", String(64), primary_key=True),
@@ -40,7 +58,7 @@ settings = Table(
 
 users = Table(
     "app_users", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _id(),
     Column("name", String(80), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
     Column("password_hash", String(255), nullable=False),
@@ -50,11 +68,11 @@ users = Table(
 
 decisions = Table(
     "app_decisions", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _id(),
     Column("site", String(255), nullable=False),
     Column("decision", String(16), nullable=False),
     Column("note", Text, nullable=False, default=""),
-    Column("user_id", Integer, ForeignKey("app_users.id"), nullable=False),
+    _user_id(),
     Column("user_name", String(80), nullable=False),
     Column("created", String(32), nullable=False),
     Column("model_version", String(255), nullable=False, default=""),
@@ -81,20 +99,14 @@ queue_items = Table(
 
 # Who is currently looking at which item, so two annotators are not shown the same
 # single-annotation item at once.
-assignments = Table(
-    "app_assignments", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("passage_id", String(64), nullable=False),
-    Column("user_id", Integer, ForeignKey("app_users.id"), nullable=False),
+assignments = _passage_user_table(
+    "app_assignments",
     Column("assigned", String(32), nullable=False),
     UniqueConstraint("passage_id", "user_id", name="app_assignments_once"),
 )
 
-annotation_events = Table(
-    "app_annotation_events", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("passage_id", String(64), nullable=False),
-    Column("user_id", Integer, ForeignKey("app_users.id"), nullable=False),
+annotation_events = _passage_user_table(
+    "app_annotation_events",
     Column("user_name", String(80), nullable=False),
     Column("action", String(16), nullable=False),  # label | skip | undo | adjudicate
     Column("labels", Text, nullable=False, default="{}"),
@@ -186,6 +198,20 @@ class AppDB:
             key = secrets.token_hex(32)
             c.execute(settings.insert().values(key="secret_key", value=key))
             return key
+
+    def setting(self, key: str) -> str | None:
+        """The stored value of ``key``, or None."""
+        with self.engine.connect() as c:
+            row = c.execute(select(settings.c.value).where(settings.c.key == key)).first()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Store ``value`` under ``key`` (insert or replace)."""
+        with self.engine.begin() as c:
+            if c.execute(select(settings.c.key).where(settings.c.key == key)).first():
+                c.execute(settings.update().where(settings.c.key == key).values(value=value))
+            else:
+                c.execute(settings.insert().values(key=key, value=value))
 
     # users ----------------------------------------------------------------
     def add_user(self, name: str, role: str, password: str) -> int:

@@ -4,18 +4,24 @@ The ranking is paged by keyset (``WHERE (sort_key, site) > (last values)``)
 on indexes this module adds to the store, so a page costs the same at
 candidate 100,000 as at candidate 1; ``explain()`` shows the plan (tested).
 All SQL takes bound parameters; sort columns come from a fixed whitelist.
+
+Why in ``store/``: every SQL statement of the package lives here, and the
+connection is opened like every other (``connect_wal``); the web layer only
+turns requests into :class:`Filters` and results into pages.
 """
 from __future__ import annotations
 
 import base64
 import json
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..store.sqlite import Store
 from ..taxonomy import FAMILIES
+from .sqlite import Store
+from .wal import connect_wal
 
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS web_cand_cee_rank ON candidates(cee, rank)",
@@ -33,18 +39,6 @@ SORTS: dict[str, tuple[str, bool]] = {
     "name": ("name", False),
     "documents": ("n_documents", True),
 }
-
-COMPONENT_HELP = {
-    "classifier": "How CSEI-like the site's best page is, per the document model.",
-    "criteria": "How many of the four inclusion criteria (cooperating group, member governance, "
-                "geographic proximity, interconnection) the site shows.",
-    "helix": "How many kinds of actors cooperate, with a social-economy core.",
-    "social_ecological": "How strong the social and ecological innovation dimensions are.",
-    "self_designation": "Whether the site calls itself a cluster, hub, network, partnership ...",
-    "territorial": "Whether it is anchored in a place (territorial cues, geographic proximity).",
-    "known_similarity": "How close its text is to the GECES report's known cases.",
-}
-
 
 @dataclass
 class Filters:
@@ -124,7 +118,7 @@ class Catalog:
 
     def __init__(self, store_path: Path) -> None:
         self.path = store_path
-        self.conn = sqlite3.connect(str(store_path), timeout=30, check_same_thread=False)
+        self.conn = connect_wal(store_path, timeout=30, check_same_thread=False)
         self.conn.row_factory = sqlite3.Row
 
     @staticmethod
@@ -177,7 +171,7 @@ class Catalog:
         sql, args = self._page_sql(f, sort, cur, limit + 1)
         return [r["detail"] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
 
-    def iter_filtered(self, f: Filters, sort: str = "rank"):
+    def iter_filtered(self, f: Filters, sort: str = "rank") -> Iterator[dict[str, Any]]:
         after = ""
         while True:
             rows, after = self.page(f, sort, after, 1000)

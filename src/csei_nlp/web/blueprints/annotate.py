@@ -1,0 +1,87 @@
+"""The annotators' labelling loop, the guidelines, and the agreement and adjudication screens.
+
+Why a blueprint of its own: these routes drive :mod:`csei_nlp.annotate`
+(queue, progress, agreement); they only read the form and render the result.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from ...annotate import agreement, progress, queue
+from ..common import ANALYSTS, ANYONE, catalog, current_user, form_labels, roles, state
+
+bp = Blueprint("annotate", __name__)
+
+
+def _model_version() -> str:
+    return catalog().run_info()["model_version"]
+
+
+@bp.route("/annotate")
+@roles(*ANYONE)
+def annotate() -> Any:
+    st, user = state(), current_user()
+    item = queue.next_item(st.db, st.store_path, user, st.params)
+    p = queue.passage_with_context(st.store_path, item["passage_id"]) if item else None
+    hist = progress.update_history(st.db, st.models_dir)
+    return render_template("annotate.html", item=item, p=p, stats=queue.stats(st.db, user),
+                           hint=progress.stopping_hint(hist))
+
+
+@bp.route("/annotate", methods=["POST"])
+@roles(*ANYONE)
+def annotate_post() -> Any:
+    st = state()
+    action = request.form.get("action", "label")
+    pid = request.form.get("passage_id", "")
+    if action not in ("label", "skip") or not pid:
+        abort(400, description="Unknown annotation action.")
+    try:
+        queue.record(st.db, st.store_path, st.annotations_dir, current_user(), pid, action,
+                     form_labels(request.form), _model_version())
+    except LookupError:
+        abort(404, description="That passage is no longer in the scan store.")
+    return redirect(url_for("annotate.annotate"))
+
+
+@bp.route("/annotate/undo", methods=["POST"])
+@roles(*ANYONE)
+def annotate_undo() -> Any:
+    st = state()
+    last = queue.undo(st.db, st.store_path, st.annotations_dir, current_user(), _model_version())
+    flash("Undid your last " + (last["action"] if last else "action") + "." if last else "Nothing to undo.")
+    return redirect(url_for("annotate.annotate"))
+
+
+@bp.route("/guidelines")
+@roles(*ANYONE)
+def guidelines() -> Any:
+    path = state().annotations_dir / "GUIDELINES.md"
+    text = path.read_text("utf-8") if path.is_file() else ""
+    return render_template("guidelines.html", text=text)
+
+
+@bp.route("/agreement")
+@roles(*ANALYSTS)
+def agreement_page() -> Any:
+    db = state().db
+    rep = agreement.report(queue.live_labels(db))
+    return render_template("agreement.html", rep=rep, adjudicated=queue.adjudications(db))
+
+
+@bp.route("/adjudicate/<path:passage_id>", methods=["GET", "POST"])
+@roles("admin")
+def adjudicate(passage_id: str) -> Any:
+    st = state()
+    p = queue.passage_with_context(st.store_path, passage_id)
+    if p is None:
+        abort(404, description="No such passage in this scan.")
+    if request.method == "POST":
+        queue.adjudicate(st.db, st.store_path, st.annotations_dir, current_user(), passage_id,
+                         form_labels(request.form), request.form.get("note", ""), _model_version())
+        flash("Adjudication saved; the annotators' raw labels are kept.")
+        return redirect(url_for("annotate.agreement_page"))
+    raw = queue.live_labels(st.db).get(passage_id, {})
+    return render_template("adjudicate.html", p=p, raw=raw, adj=queue.adjudications(st.db).get(passage_id))
