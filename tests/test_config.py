@@ -8,17 +8,17 @@ from csei_nlp.errors import ConfigError
 
 def test_defaults_load_and_validate():
     cfg = config.load()
-    assert cfg["scan"]["workers"] >= 1
-    assert cfg["language"]["backend"] in ("langdetect", "lingua")
+    assert cfg.scan.workers >= 1
+    assert cfg.language.backend in ("langdetect", "lingua")
 
 
 def test_user_file_overrides_only_its_keys(tmp_path: Path):
     f = tmp_path / "c.toml"
     f.write_text("[scan]\nworkers = 1\n[score]\nclassifier = 0.5\n")
     base, cfg = config.load(), config.load(f)
-    assert cfg["scan"]["workers"] == 1
-    assert cfg["score"]["classifier"] == 0.5
-    assert cfg["scan"]["max_bytes"] == base["scan"]["max_bytes"]
+    assert cfg.scan.workers == 1
+    assert cfg.score.classifier == 0.5
+    assert cfg.scan.max_bytes == base.scan.max_bytes
 
 
 @pytest.mark.parametrize(

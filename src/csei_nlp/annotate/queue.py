@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
+from ..config import Config
 from ..taxonomy import FAMILIES
 from ..types import stable_id
 from ..web.db import AppDB, annotation_events as ev, assignments, now, queue_items, settings
@@ -47,10 +48,10 @@ class QueueParams:
     seed: int = 0
 
     @classmethod
-    def from_config(cls, cfg: dict[str, dict[str, Any]]) -> "QueueParams":
-        a = cfg["annotate"]
-        return cls(batch_size=a["batch_size"], random_share=a["random_share"], overlap=a["overlap"],
-                   per_site=a["per_site"], seed=a["seed"])
+    def from_config(cls, cfg: Config) -> "QueueParams":
+        a = cfg.annotate
+        return cls(batch_size=a.batch_size, random_share=a.random_share, overlap=a.overlap,
+                   per_site=a.per_site, seed=a.seed)
 
 
 def margin_uncertainty(labels: dict[str, float]) -> float | None:

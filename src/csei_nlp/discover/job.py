@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config as config_mod
+from ..config import Config
 from ..errors import ConfigError
 from ..taxonomy import COUNTRY_NAMES
 
@@ -76,7 +77,7 @@ class Job:
     crawl: dict[str, Any]
     cron: str
     timezone: str
-    cfg: dict[str, dict[str, Any]]
+    cfg: Config
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property

@@ -33,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import config as config_mod
 from ..annotate import agreement, log as annolog, progress, queue
+from ..config import Config
 from ..errors import ConfigError
 from ..paths import annotations_dir as default_annotations_dir, models_dir as default_models_dir
 from ..report.highlight import highlight
@@ -55,44 +56,32 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 
 
 class AppState:
-    def __init__(self, out_dir: Path, cfg: dict[str, Any], db: AppDB, store_path: Path,
+    def __init__(self, out_dir: Path, cfg: Config, db: AppDB, store_path: Path,
                  annotations_dir: Path, models_dir: Path) -> None:
         self.out_dir, self.cfg, self.db, self.store_path = out_dir, cfg, db, store_path
         self.annotations_dir, self.models_dir = annotations_dir, models_dir
         self.params = queue.QueueParams.from_config(cfg)
 
 
-def _check_cfg(cfg: dict[str, Any]) -> None:
-    a = cfg["annotate"]
-    for key in ("random_share", "overlap"):
-        if not 0.0 <= a[key] <= 1.0:
-            raise ConfigError(f"[annotate] {key} must be between 0 and 1, got {a[key]}")
-    if a["batch_size"] < 1 or a["per_site"] < 1:
-        raise ConfigError("[annotate] batch_size and per_site must be >= 1")
-    if cfg["web"]["page_size"] < 1 or cfg["web"]["page_size"] > 1000:
-        raise ConfigError("[web] page_size must be between 1 and 1000")
-
-
-def create_app(out_dir: str | Path, cfg: dict[str, Any] | None = None, *, db_url: str | None = None,
+def create_app(out_dir: str | Path, cfg: Config | None = None, *, db_url: str | None = None,
                annotations_dir: str | Path | None = None, models_dir: str | Path | None = None) -> Flask:
     """The app over the scan output folder ``out_dir`` (its ``csei.sqlite``)."""
     cfg = cfg or config_mod.load()
-    _check_cfg(cfg)
     out = Path(out_dir)
     if not (out / "csei.sqlite").is_file():
         raise ConfigError(f"{out}: no csei.sqlite here; run `csei scan ... --out {out}` first")
     store_path = Catalog.prepare(out)
-    db = AppDB(db_url or database_url(out, cfg["web"]["database_url"]))
-    ann = Path(annotations_dir or cfg["web"]["annotations_dir"] or default_annotations_dir())
-    mdir = Path(models_dir or default_models_dir(cfg["classify"]["models_dir"]))
+    db = AppDB(db_url or database_url(out, cfg.web.database_url))
+    ann = Path(annotations_dir or cfg.web.annotations_dir or default_annotations_dir())
+    mdir = Path(models_dir or default_models_dir(cfg.classify.models_dir))
     state = AppState(out, cfg, db, store_path, ann, mdir)
 
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=cfg["web"]["secret_key"] or db.secret_key(),
+        SECRET_KEY=cfg.web.secret_key or db.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(cfg["web"]["secure_cookies"]),
+        SESSION_COOKIE_SECURE=bool(cfg.web.secure_cookies),
         SESSION_COOKIE_NAME="csei_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         PROPAGATE_EXCEPTIONS=False,
@@ -331,7 +320,7 @@ def _routes(app: Flask, state: AppState) -> None:
         sort = request.args.get("sort", "rank")
         sort = sort if sort in SORTS else "rank"
         cat = _catalog()
-        rows, nxt = cat.page(f, sort, request.args.get("after", ""), state.cfg["web"]["page_size"])
+        rows, nxt = cat.page(f, sort, request.args.get("after", ""), state.cfg.web.page_size)
         latest = state.db.latest_decisions()
         args = request.args.to_dict(flat=False)
         args.pop("after", None)
@@ -348,7 +337,7 @@ def _routes(app: Flask, state: AppState) -> None:
             abort(404, description=f"No candidate {site!r} in this scan.")
         return render_template("candidate.html", c=c, docs=cat.documents_of(site), help=COMPONENT_HELP,
                                cues=cat.cue_evidence(site),
-                               weights=state.cfg["score"], history=state.db.decision_history(site),
+                               weights=state.cfg.score.weights(), history=state.db.decision_history(site),
                                decisions=DECISIONS, run=cat.run_info())
 
     @app.route("/candidate/<path:site>/decision", methods=["POST"])
