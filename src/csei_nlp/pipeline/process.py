@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import traceback
 import unicodedata
-from typing import Any
 
 from ..config import Config
 from ..types import Document, Passage, RawInput, content_hash
