@@ -20,7 +20,6 @@ Prints a markdown table and writes it to bench/results/pdf.md.
 from __future__ import annotations
 
 import argparse
-import copy
 import importlib.metadata
 import importlib.util
 import io
@@ -92,9 +91,7 @@ def pdfium_raw(data: bytes) -> str:
 
 
 def csei(engine: str):
-    cfg = config.load()
-    cfg = copy.deepcopy(cfg)
-    cfg["pdf"]["engine"] = engine
+    cfg = config.load(overrides={"pdf": {"engine": engine}})
 
     def run(data: bytes) -> str:
         return extract_pdf(data, "bench.pdf", cfg).text

@@ -17,6 +17,7 @@ the same run on the same data.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -92,7 +93,7 @@ def cascade_recall() -> dict:
             "others": total["other"], "others_kept": kept["other"],
             "others_kept_share": round(kept["other"] / max(1, total["other"]), 4),
             "missed": missed, "skip_reasons": dict(reasons),
-            "cascade": dict(cfg["cascade"])}
+            "cascade": dataclasses.asdict(cfg.cascade)}
 
 
 # ---------------------------------------------------------------- 2. stages

@@ -57,9 +57,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from . import config
     from .train import evaluate_all, format_report
 
-    cfg = config.load(args.config)
-    if args.models:
-        cfg["classify"]["models_dir"] = str(args.models)
+    cfg = config.load(args.config, {"classify": {"models_dir": str(args.models)}} if args.models else None,
+                      overrides_origin="--models")
     if args.pages:
         from .train.pages_eval import evaluate_pages, format_pages_report
 

@@ -25,13 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from .aggregate import SiteProfile, build_profiles, name_from_titles
+from .config import Config
 from .country import infer_country, is_cee
 from .paths import corpora_dir
 from .pipeline.site import site_key
 from .store.sqlite import Store
 from .taxonomy import FAMILIES
-
-Config = dict[str, dict[str, Any]]
 
 COMPONENTS: tuple[str, ...] = (
     "classifier", "criteria", "helix", "social_ecological", "self_designation", "territorial",
@@ -147,17 +146,17 @@ def site_name(prof: SiteProfile) -> str:
 
 
 def rank_profiles(profiles: dict[str, SiteProfile], cfg: Config) -> list[dict[str, Any]]:
-    weights = cfg["score"]
-    cases = load_known_cases(cfg["rank"]["known_cases"])
+    weights = cfg.score.weights()
+    cases = load_known_cases(cfg.rank.known_cases)
     rows = []
     for prof in profiles.values():
         comps = components(prof)
         s = score(comps, weights, prof.subject)
-        if s < cfg["rank"]["min_score"]:
+        if s < cfg.rank.min_score:
             continue
         name = site_name(prof)
         guess = infer_country(prof.site, prof.text_sample, prof.lang)
-        known = match_known(prof, name, cases, cfg["rank"]["fuzzy_name_min"])
+        known = match_known(prof, name, cases, cfg.rank.fuzzy_name_min)
         tags = {fam: sorted(l for l, p in labels.items() if p >= 0.5)
                 for fam, labels in prof.label_max.items()}
         rows.append({

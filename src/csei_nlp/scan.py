@@ -22,14 +22,13 @@ from typing import Any
 
 from . import __version__
 from . import config as config_mod
+from .config import Config
 from .errors import ConfigError
 from .executors import local
 from .pipeline.dedup import Deduplicator
 from .pipeline.read import iter_inputs
 from .store.sqlite import Store
 from .types import Document, sha256_file
-
-Config = dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -107,7 +106,7 @@ def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = 
     tagging = Tagging.from_config(cfg, out)  # fails fast on missing/incompatible models
     summary = ScanSummary(run_id=run_id, out_dir=out)
     store = Store(out)
-    store.begin_run(run_id, started, __version__, cfg, config_mod.fingerprint(cfg))
+    store.begin_run(run_id, started, __version__, config_mod.as_dict(cfg), config_mod.fingerprint(cfg))
     dedup = Deduplicator(cfg)
     sources: set[str] = set()
     t0 = time.perf_counter()
@@ -152,9 +151,9 @@ def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = 
         "platform": platform.platform(),
         "inputs": [str(p) for p in paths],
         "input_hashes": {s: sha256_file(s) for s in sorted(sources)},
-        "config": cfg,
+        "config": config_mod.as_dict(cfg),
         "config_hash": config_mod.fingerprint(cfg),
-        "seeds": {"language": cfg["language"]["seed"], "dedup": 1},
+        "seeds": {"language": cfg.language.seed, "dedup": 1},
         "models": tagging.describe(),
         "counts": summary.counts(),
         "timings": summary.timings,

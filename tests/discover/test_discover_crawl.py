@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from csei_nlp.discover.crawl import crawl_to_warc, extract_links, url_lang
-from csei_nlp.discover.job import SCHEMA
+from csei_nlp.discover.job import CrawlConfig
 
 UA = "csei-test-crawler/1.0"
 
@@ -41,9 +41,7 @@ def site(fixtures_dir: Path):
 
 
 def _cfg(**kw):
-    cfg = dict(SCHEMA["crawl"], user_agent=UA, delay_s=0.25, timeout_s=5.0)
-    cfg.update(kw)
-    return cfg
+    return CrawlConfig(**{"user_agent": UA, "delay_s": 0.25, "timeout_s": 5.0, **kw})
 
 
 def _records(path: Path):

@@ -109,7 +109,7 @@ def test_run_with_classification_on(tmp_path, helpers):
     from csei_nlp import config
     from csei_nlp.pipeline.classify import CARD_SUFFIX, resolve_models_dir
 
-    mdir = resolve_models_dir(config.load()["classify"]["models_dir"])
+    mdir = resolve_models_dir(config.load().classify.models_dir)
     if not list(mdir.glob(f"*{CARD_SUFFIX}")):
         import pytest
 

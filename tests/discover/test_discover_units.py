@@ -68,7 +68,7 @@ def test_job_paths_resolve_against_the_job_folder_and_errors_name_file_and_key(t
     j = load_job(job)
     assert j.state_dir == folder / "st" and j.report_dir == folder / "rep"
     assert j.input_patterns == [str(folder / "in/*.html")]
-    assert j.focus_cee and "pl" in j.crawl["prefer_languages"]
+    assert j.focus_cee and "pl" in j.crawl.prefer_languages
     for bad, needle in [(base + "[focus]\ncee = 1\n", "[focus] cee"),
                         (base + "[report]\n", "not valid TOML"),
                         (base.replace('name = "j"\n', ""), "'name' in [job]"),

@@ -36,7 +36,7 @@ def _pids(cfg, n: int = 6, **kw) -> list[int]:
 
 def test_default_reuses_one_worker_for_the_whole_run(pid_recording):
     cfg = config.load()
-    assert cfg["scan"]["max_tasks_per_worker"] >= 10_000
+    assert cfg.scan.max_tasks_per_worker >= 10_000
     pids = _pids(cfg)
     assert len(set(pids)) == 1 and pids[0] != os.getpid()
 

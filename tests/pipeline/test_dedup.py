@@ -107,9 +107,8 @@ def test_normalise_and_shingles():
     [{"threshold": 0.0}, {"threshold": 1.0}, {"num_perm": 8}, {"shingle": 0}],
 )
 def test_bad_dedup_config_fails_fast(override):
-    cfg = config.load(overrides={"dedup": override})
-    with pytest.raises(ConfigError):
-        Deduplicator(cfg)
+    with pytest.raises(ConfigError, match=r"\[dedup\] " + next(iter(override))):
+        Deduplicator(config.load(overrides={"dedup": override}))
 
 
 def test_dev_pages(shared_dir, cfg):

@@ -100,11 +100,11 @@ def test_sentence_transformers_loads_a_local_model_offline(minilm_cfg, monkeypat
 def test_sentence_transformers_e5_prefixes_are_configurable(minilm_cfg):
     from csei_nlp.pipeline.embed.sentence_transformers import SentenceTransformerEmbedder
 
-    st = SentenceTransformerEmbedder(minilm_cfg["embed"]["model"], prefixes="e5")
+    st = SentenceTransformerEmbedder(minilm_cfg.embed.model, prefixes="e5")
     assert (st.passage_prefix, st.query_prefix) == ("passage: ", "query: ")
     assert st.count_tokens("abc", is_query=True) > st.count_tokens("abc") - 1
     with pytest.raises(ConfigError, match="prefixes"):
-        SentenceTransformerEmbedder(minilm_cfg["embed"]["model"], prefixes="yes")
+        SentenceTransformerEmbedder(minilm_cfg.embed.model, prefixes="yes")
 
 
 def test_missing_model_is_a_clear_error():

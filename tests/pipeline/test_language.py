@@ -44,7 +44,7 @@ def test_accuracy_per_language_on_real_sentences(shared_dir, cfg):
         lang: sum(language.detect(t, cfg).lang == lang for t in texts) / len(texts)
         for lang, texts in sorted(sample.items())
     }
-    print(f"backend={cfg['language']['backend']} accuracy:",
+    print(f"backend={cfg.language.backend} accuracy:",
           " ".join(f"{k}={v:.3f}" for k, v in measured.items()))
     below = {k: v for k, v in measured.items() if v < FLOORS[k]}
     assert not below, f"below the floor: {below}"
@@ -145,9 +145,9 @@ def test_hint_and_tld_normalisation():
 def test_long_text_cost_is_bounded(cfg):
     paras = [p for ps in _paragraphs().values() for p in ps]
     text = "\n".join(paras * 40)  # ~1000 paragraphs
-    blocks = language._paragraphs(text, cfg["language"]["paragraph_min_chars"],
-                                  cfg["language"]["max_paragraphs"])
-    assert len(blocks) <= cfg["language"]["max_paragraphs"]
+    blocks = language._paragraphs(text, cfg.language.paragraph_min_chars,
+                                  cfg.language.max_paragraphs)
+    assert len(blocks) <= cfg.language.max_paragraphs
     assert sum(n for _, _, n in blocks) == sum(ch.isalpha() for ch in text)
     assert language.detect(text, cfg).lang in {lang for lang in _paragraphs()}
 

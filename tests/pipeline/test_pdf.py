@@ -5,7 +5,6 @@ tests import, so expectations are compared with what was actually drawn.
 """
 from __future__ import annotations
 
-import copy
 import importlib.util
 import random
 import re
@@ -39,8 +38,7 @@ fx = _load(PDF_DIR / "make_fixtures.py", "pdf_fixture_source")
 
 
 def read(name: str, cfg, engine: str = "pdfplumber", **pdf) -> PdfResult:
-    cfg = copy.deepcopy(cfg)
-    cfg["pdf"].update(engine=engine, **pdf)
+    cfg = config.merge(cfg, {"pdf": dict(engine=engine, **pdf)})
     path = PDF_DIR / name if "/" not in name else REPO / name
     return extract_pdf(path.read_bytes(), str(path), cfg)
 
@@ -206,8 +204,7 @@ def test_truncated_download_is_reported(cfg, engine, name):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_garbage_after_header_and_non_pdf_are_corrupt(cfg, engine):
     assert read("garbage_after_header.pdf", cfg, engine).reason == "corrupt"
-    c = copy.deepcopy(cfg)
-    c["pdf"]["engine"] = engine
+    c = config.merge(cfg, {"pdf": {"engine": engine}})
     r = extract_pdf(b"<!doctype html><html><body>Not found</body></html>", "page.pdf", c)
     assert (r.status, r.reason) == ("failed", "corrupt") and "page.pdf: not a PDF" in r.detail
     r = extract_pdf(b"", "empty.pdf", c)
@@ -263,8 +260,7 @@ def test_damaged_bytes_never_raise(cfg, engine):
 
 
 def read_bytes(data: bytes, cfg, engine: str) -> PdfResult:
-    c = copy.deepcopy(cfg)
-    c["pdf"]["engine"] = engine
+    c = config.merge(cfg, {"pdf": {"engine": engine}})
     return extract_pdf(data, "damaged.pdf", c)
 
 
@@ -274,11 +270,7 @@ def read_bytes(data: bytes, cfg, engine: str) -> PdfResult:
 def test_bad_pdf_configuration_fails_fast(cfg):
     with pytest.raises(ConfigError, match="engine"):
         config.load(overrides={"pdf": {"engine": "tesseract"}})
-    bad = copy.deepcopy(cfg)
-    bad["pdf"]["max_pages"] = 0
     with pytest.raises(ConfigError, match="max_pages"):
-        extract_pdf(b"%PDF-1.7", "x.pdf", bad)
-    bad = copy.deepcopy(cfg)
-    bad["pdf"]["max_cid_ratio"] = 1.5
+        config.merge(cfg, {"pdf": {"max_pages": 0}})
     with pytest.raises(ConfigError, match="max_cid_ratio"):
-        extract_pdf(b"%PDF-1.7", "x.pdf", bad)
+        config.merge(cfg, {"pdf": {"max_cid_ratio": 1.5}})

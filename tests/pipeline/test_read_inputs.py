@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from csei_nlp import config
 from csei_nlp.pipeline.read import iter_inputs
 
 PAGE = "<!DOCTYPE html><html lang='pl'><head><title>Klaster</title></head><body><p>Łomżyński klaster.</p></body></html>"
@@ -80,7 +81,7 @@ def test_too_large_is_checked_with_stat_not_read(tmp_path, cfg, monkeypatch):
     (r,) = iter_inputs([big], cfg)
     assert (r.status, r.reason) == ("skipped", "too_large")
     assert read_sizes == []
-    cfg["scan"]["max_bytes"] = 60_000_000
+    cfg = config.merge(cfg, {"scan": {"max_bytes": 60_000_000}})
     (r,) = iter_inputs([big], cfg)
     assert r.status == "failed" and r.reason == "binary"  # NULs after the header: not text
 
@@ -95,7 +96,7 @@ def test_symlinks(tmp_path, cfg):
     items = by_name(iter_inputs([root], cfg))
     assert (items["link.html"].status, items["link.html"].reason) == ("skipped", "symlink")
     assert items["broken.html"].reason == "symlink"
-    cfg["scan"]["follow_symlinks"] = True
+    cfg = config.merge(cfg, {"scan": {"follow_symlinks": True}})
     items = list(iter_inputs([root], cfg))
     named = by_name(items)
     assert named["link.html"].media == "html" and named["link.html"].status == "ok"
@@ -144,7 +145,7 @@ def test_jsonl_lines(tmp_path, cfg):
 
 
 def test_jsonl_line_over_max_bytes_is_skipped(tmp_path, cfg):
-    cfg["scan"]["max_bytes"] = 1000
+    cfg = config.merge(cfg, {"scan": {"max_bytes": 1000}})
     path = tmp_path / "big.jsonl"
     path.write_text(json.dumps({"text": "x" * 5000}) + "\n" + json.dumps({"text": "small"}) + "\n", "utf-8")
     big, small = iter_inputs([path], cfg)

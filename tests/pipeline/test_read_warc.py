@@ -11,6 +11,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from csei_nlp import config
 from csei_nlp.pipeline.read import iter_inputs
 from csei_nlp.pipeline.read.warc import decode_body, iter_warc
 
@@ -92,7 +93,7 @@ def test_record_types_and_statuses(tmp_path, cfg, gz):
 def test_record_over_max_bytes_is_skipped(tmp_path, cfg):
     path = tmp_path / "c.warc.gz"
     write_warc(path)
-    cfg["scan"]["max_bytes"] = len(PAGE) // 2
+    cfg = config.merge(cfg, {"scan": {"max_bytes": len(PAGE) // 2}})
     reasons = [r.reason for r in iter_warc(path, cfg) if r.url and "o-nas" in r.url]
     assert reasons == ["too_large"]
 

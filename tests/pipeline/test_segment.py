@@ -111,7 +111,7 @@ def test_offsets_on_real_sentences_in_29_languages(shared_dir, cfg):
         text = "  " + "".join(s + seps[i % len(seps)] for i, s in enumerate(sents))
         for c in (cfg, cfg_small):
             passages = segment(text, lang, c)
-            _check_passages(text, passages, c["segment"]["max_tokens"])
+            _check_passages(text, passages, c.segment.max_tokens)
             n += len(passages)
     print(f"{n} passages checked")
 
@@ -121,7 +121,7 @@ def test_offsets_on_fixture_paragraphs(cfg):
     for lang, ps in paras.items():
         text = "\n\n".join(ps) + "\n"
         passages = segment(text, lang, cfg)
-        _check_passages(text, passages, cfg["segment"]["max_tokens"])
+        _check_passages(text, passages, cfg.segment.max_tokens)
         # Short paragraphs: one passage each, never across the blank line.
         assert [p.text for p in passages] == ps
 

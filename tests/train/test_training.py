@@ -114,7 +114,7 @@ def test_composite_score_scores_organisations_and_leaves_out_its_references(run,
     # a report case passage document is a reference of known_similarity: it must not be scored
     repo = load_dataset(repo_dir / "annotations", None, with_pages=False)
     ref = next(d for d in repo.docs if d.doc_id.startswith("report-") and d.kind == "csei")
-    m = composite_metrics([*docs, ref], Tagging(cfg, make_embedder(cfg, cache), Tagger(models)), cfg["score"])
+    m = composite_metrics([*docs, ref], Tagging(cfg, make_embedder(cfg, cache), Tagger(models)), cfg.score.weights())
     assert m["excluded_reference_docs"] == [ref.doc_id]
     assert m["n_documents"] == len(docs)
     # the two pages of the Łomża cluster make one organisation profile

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import Config
 from ..store import queue as qstore
 from ..store.appdb import AppDB, now
 from ..store.queue import adjudications, live_labels, stats
@@ -53,10 +54,10 @@ class QueueParams:
     seed: int = 0
 
     @classmethod
-    def from_config(cls, cfg: dict[str, dict[str, Any]]) -> "QueueParams":
-        a = cfg["annotate"]
-        return cls(batch_size=a["batch_size"], random_share=a["random_share"], overlap=a["overlap"],
-                   per_site=a["per_site"], seed=a["seed"])
+    def from_config(cls, cfg: Config) -> "QueueParams":
+        a = cfg.annotate
+        return cls(batch_size=a.batch_size, random_share=a.random_share, overlap=a.overlap,
+                   per_site=a.per_site, seed=a.seed)
 
 
 def margin_uncertainty(labels: dict[str, float]) -> float | None:

@@ -28,7 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from .job import CrawlConfig
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 KEEP_TYPES = HTML_TYPES + ("application/pdf", "text/plain")
@@ -98,11 +101,11 @@ def extract_links(html: bytes, base: str) -> tuple[str | None, list[tuple[str, s
 class _Fetcher:
     """urllib with our user agent, a per-host delay and a size cap; records request times."""
 
-    def __init__(self, cfg: dict[str, Any], stats: CrawlStats, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.ua = cfg["user_agent"]
-        self.delay = float(cfg["delay_s"])
-        self.timeout = float(cfg["timeout_s"])
-        self.max_bytes = int(cfg["max_bytes"])
+    def __init__(self, cfg: CrawlConfig, stats: CrawlStats, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.ua = cfg.user_agent
+        self.delay = float(cfg.delay_s)
+        self.timeout = float(cfg.timeout_s)
+        self.max_bytes = int(cfg.max_bytes)
         self.stats = stats
         self.sleep = sleep
         self.last: dict[str, float] = {}
@@ -128,7 +131,7 @@ class _Fetcher:
         return code, reason, headers, body, req_headers
 
 
-def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: dict[str, Any], *,
+def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: CrawlConfig, *,
                   log: Callable[[str], None] = lambda m: None,
                   sleep: Callable[[float], None] = time.sleep) -> CrawlStats:
     """Crawl from ``seeds`` with the ``[crawl]`` settings and write ``warc_path`` (gzipped WARC).
@@ -141,9 +144,9 @@ def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: dict[str, Any], 
 
     stats = CrawlStats()
     fetcher = _Fetcher(cfg, stats, sleep)
-    prefer = [l.lower() for l in cfg.get("prefer_languages", [])]
-    max_depth, per_site = int(cfg["max_depth"]), int(cfg["max_pages_per_site"])
-    same_site, obey = bool(cfg["same_site"]), bool(cfg["obey_robots"])
+    prefer = [l.lower() for l in cfg.prefer_languages]
+    max_depth, per_site = int(cfg.max_depth), int(cfg.max_pages_per_site)
+    same_site, obey = bool(cfg.same_site), bool(cfg.obey_robots)
     robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
     pages: dict[str, int] = {}
     seen: set[str] = set()
@@ -174,7 +177,7 @@ def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: dict[str, Any], 
         writer = WARCWriter(fh, gzip=True)
         info = writer.create_warcinfo_record(path.name, {
             "software": "csei-nlp discover crawler", "format": "WARC File Format 1.1",
-            "http-header-user-agent": cfg["user_agent"], "robots": "obey" if obey else "ignore",
+            "http-header-user-agent": cfg.user_agent, "robots": "obey" if obey else "ignore",
         })
         writer.write_record(info)
         while queue:
@@ -189,11 +192,11 @@ def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: dict[str, Any], 
                     robots[origin] = _load_robots(origin, fetcher, log)
                     rp = robots[origin]
                     if rp is not None:
-                        cd = rp.crawl_delay(cfg["user_agent"])
+                        cd = rp.crawl_delay(cfg.user_agent)
                         if cd and float(cd) > fetcher.delay:
                             fetcher.host_delay[parts.netloc.lower()] = float(cd)
                 rp = robots[origin]
-                if rp is not None and not rp.can_fetch(cfg["user_agent"], url):
+                if rp is not None and not rp.can_fetch(cfg.user_agent, url):
                     stats.robots_blocked.append(url)
                     log(f"robots.txt disallows {url}")
                     continue

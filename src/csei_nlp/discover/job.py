@@ -22,32 +22,113 @@ Example (see ``jobs/cee-weekly.toml``)::
 """
 from __future__ import annotations
 
-import copy
 import glob
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .. import config as config_mod
+from ..config import Config, setting
 from ..errors import ConfigError
 from ..taxonomy import COUNTRY_NAMES
 
-# section -> key -> default; None marks a required key.  Types follow the defaults.
-SCHEMA: dict[str, dict[str, Any]] = {
-    "job": {"name": None, "state": None, "config": "", "shard_size": 100},
-    "inputs": {"paths": [], "seeds": [], "seed_urls": [], "forget_missing": False},
-    "focus": {"cee": True, "countries": [], "languages": []},
-    "thresholds": {"min_score": 0.35, "include_known": False},
-    "report": {"dir": None, "title": "", "feed_url": "", "feed_runs": 20},
-    "crawl": {
-        "user_agent": "csei-nlp-discover/0.1 (+https://github.com/csei-nlp; research crawler)",
-        "delay_s": 2.0, "max_depth": 2, "max_pages_per_site": 50, "same_site": True,
-        "timeout_s": 20.0, "max_bytes": 10_000_000, "prefer_languages": [], "obey_robots": True,
-    },
-    "schedule": {"cron": "0 3 * * 1", "timezone": "UTC"},
-}
-OPTIONAL_SECTIONS = {"config"}  # [config.<section>] tables: overrides of the scan configuration
+DEFAULT_USER_AGENT = "csei-nlp-discover/0.1 (+https://github.com/csei-nlp; research crawler)"
+
+
+# The sections of a job file, checked by the configuration validator (config.from_tables):
+# a key without a default is required.
+@dataclass(frozen=True, kw_only=True)
+class JobSection:
+    name: str
+    state: str
+    config: str = ""
+    shard_size: int = setting(ge=1, default=100)
+
+    def problems(self) -> list[tuple[str | None, str]]:
+        out: list[tuple[str | None, str]] = [(k, "must be a non-empty string") for k in ("name", "state")
+                                             if not getattr(self, k).strip()]
+        if not out and not _NAME_RE.match(self.name):
+            out.append(("name", f"must use letters, digits, '.', '_' or '-' (got {self.name!r})"))
+        return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputsSection:
+    paths: list[str] = field(default_factory=list)
+    seeds: list[str] = field(default_factory=list)
+    seed_urls: list[str] = field(default_factory=list)
+    forget_missing: bool = False
+
+    def problems(self) -> list[tuple[str | None, str]]:
+        if not self.paths and not self.seeds and not self.seed_urls:
+            return [(None, "needs 'paths', 'seeds' or 'seed_urls': the job has nothing to read")]
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class FocusSection:
+    cee: bool = True
+    countries: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[tuple[str | None, str]]:
+        unknown = [c for c in self.countries if c.upper() not in COUNTRY_NAMES]
+        if unknown:
+            return [("countries", f"has an unknown country code {unknown[0]!r} (use ISO 3166 alpha-2)")]
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThresholdsSection:
+    min_score: float = setting(ge=0, le=1, default=0.35)
+    include_known: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportSection:
+    dir: str
+    title: str = ""
+    feed_url: str = ""
+    feed_runs: int = setting(ge=1, default=20)
+
+    def problems(self) -> list[tuple[str | None, str]]:
+        return [("dir", "must be a non-empty string")] if not self.dir.strip() else []
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrawlConfig:
+    """The ``[crawl]`` settings of a job (:func:`csei_nlp.discover.crawl.crawl_to_warc`)."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    delay_s: float = setting(ge=0, default=2.0)
+    max_depth: int = setting(ge=0, default=2)
+    max_pages_per_site: int = setting(ge=1, default=50)
+    same_site: bool = True
+    timeout_s: float = setting(gt=0, default=20.0)
+    max_bytes: int = setting(ge=1, default=10_000_000)
+    prefer_languages: list[str] = field(default_factory=list)
+    obey_robots: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleSection:
+    cron: str = "0 3 * * 1"
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class JobFile:
+    job: JobSection
+    inputs: InputsSection
+    focus: FocusSection
+    thresholds: ThresholdsSection
+    report: ReportSection
+    crawl: CrawlConfig
+    schedule: ScheduleSection
+
+
+OPTIONAL_SECTIONS = frozenset({"config"})  # [config.<section>] tables: overrides of the scan configuration
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -73,10 +154,10 @@ class Job:
     title: str
     feed_url: str
     feed_runs: int
-    crawl: dict[str, Any]
+    crawl: CrawlConfig
     cron: str
     timezone: str
-    cfg: dict[str, dict[str, Any]]
+    cfg: Config
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -138,30 +219,6 @@ class Job:
         return any(lang in self.focus_languages for lang in langs)
 
 
-def _check(where: str, default: Any, value: Any) -> Any:
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"{where}: expected true/false, got {value!r}")
-        return value
-    if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where}: expected a number, got {value!r}")
-        return float(value)
-    if isinstance(default, int):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{where}: expected an integer, got {value!r}")
-        return value
-    if isinstance(default, list):
-        if isinstance(value, str):
-            value = [value]
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
-        return value
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}: expected a string, got {value!r}")
-    return value
-
-
 def _resolve(base: Path, p: str) -> Path:
     q = Path(p).expanduser()
     return q if q.is_absolute() else base / q
@@ -172,77 +229,38 @@ def load_job(path: str | Path) -> Job:
     p = Path(path).expanduser().resolve()
     data = config_mod.read_toml(p, "job file")
 
-    vals: dict[str, dict[str, Any]] = copy.deepcopy(SCHEMA)
-    for section, table in data.items():
-        if section in OPTIONAL_SECTIONS:
-            continue
-        if section not in SCHEMA:
-            raise ConfigError(f"{p}: unknown section [{section}]; known sections: "
-                              f"{', '.join(sorted(set(SCHEMA) | OPTIONAL_SECTIONS))}")
-        if not isinstance(table, dict):
-            raise ConfigError(f"{p}: [{section}] must be a table")
-        for key, value in table.items():
-            if key not in SCHEMA[section]:
-                raise ConfigError(f"{p}: unknown key '{key}' in [{section}]; known keys: "
-                                  f"{', '.join(sorted(SCHEMA[section]))}")
-            default = SCHEMA[section][key]
-            vals[section][key] = value if default is None else _check(f"{p}: [{section}] {key}", default, value)
-    for section, table in SCHEMA.items():
-        for key, default in table.items():
-            if default is None and vals[section][key] is None:
-                raise ConfigError(f"{p}: missing required key '{key}' in [{section}]")
-            if default is None and (not isinstance(vals[section][key], str) or not vals[section][key].strip()):
-                raise ConfigError(f"{p}: [{section}] {key}: expected a non-empty string")
-
+    f = config_mod.from_tables(JobFile, [(str(p), data)], ignore=OPTIONAL_SECTIONS)
     base = p.parent
-    j, inp, foc, thr, rep, crawl = (vals[s] for s in ("job", "inputs", "focus", "thresholds", "report", "crawl"))
-    if not _NAME_RE.match(j["name"]):
-        raise ConfigError(f"{p}: [job] name: use letters, digits, '.', '_' or '-' (got {j['name']!r})")
-    if j["shard_size"] < 1:
-        raise ConfigError(f"{p}: [job] shard_size must be >= 1")
-    if not inp["paths"] and not inp["seeds"] and not inp["seed_urls"]:
-        raise ConfigError(f"{p}: [inputs] needs 'paths', 'seeds' or 'seed_urls': the job has nothing to read")
-    if not 0.0 <= thr["min_score"] <= 1.0:
-        raise ConfigError(f"{p}: [thresholds] min_score must be between 0 and 1")
-    if rep["feed_runs"] < 1:
-        raise ConfigError(f"{p}: [report] feed_runs must be >= 1")
-    countries = [c.upper() for c in foc["countries"]]
-    unknown = [c for c in countries if c not in COUNTRY_NAMES]
-    if unknown:
-        raise ConfigError(f"{p}: [focus] countries: unknown country code {unknown[0]!r} (use ISO 3166 alpha-2)")
-    if crawl["delay_s"] < 0 or crawl["max_depth"] < 0 or crawl["max_pages_per_site"] < 1 or crawl["timeout_s"] <= 0:
-        raise ConfigError(f"{p}: [crawl] delay_s and max_depth must be >= 0, max_pages_per_site >= 1, "
-                          "timeout_s > 0")
+    j, inp, foc, thr, rep = f.job, f.inputs, f.focus, f.thresholds, f.report
+    countries = [c.upper() for c in foc.countries]
 
     # The scan configuration: defaults, then [job] config FILE, then inline [config.<section>] tables.
-    cfg_file = _resolve(base, j["config"]) if j["config"] else None
+    cfg_file = _resolve(base, j.config) if j.config else None
     inline = data.get("config", {})
     if not isinstance(inline, dict):
         raise ConfigError(f"{p}: [config] must hold tables such as [config.classify]")
-    cfg = config_mod.load(cfg_file, None)
-    if inline:
-        cfg = config_mod.merge(cfg, inline, origin=f"{p} [config]")
+    cfg = config_mod.load(cfg_file, inline, overrides_origin=f"{p} [config]")
 
     from .schedule import parse_cron  # validates the expression and the time zone
 
-    parse_cron(vals["schedule"]["cron"], vals["schedule"]["timezone"], origin=f"{p}: [schedule] cron")
+    parse_cron(f.schedule.cron, f.schedule.timezone, origin=f"{p}: [schedule] cron")
 
-    langs = [l.lower() for l in foc["languages"]]
-    prefer = [l.lower() for l in crawl["prefer_languages"]] or langs
-    if not prefer and foc["cee"]:
+    langs = [l.lower() for l in foc.languages]
+    prefer = [l.lower() for l in f.crawl.prefer_languages] or langs
+    if not prefer and foc.cee:
         from .queries import cee_languages
 
         prefer = list(cee_languages())
-    crawl = dict(crawl, prefer_languages=prefer)
+    crawl = replace(f.crawl, prefer_languages=prefer)
     return Job(
-        path=p, name=j["name"], state_dir=_resolve(base, j["state"]).resolve(),
-        report_dir=_resolve(base, rep["dir"]).resolve(),
-        input_patterns=[str(_resolve(base, x)) for x in inp["paths"]],
-        seed_files=[_resolve(base, x) for x in inp["seeds"]],
-        seed_urls=list(inp["seed_urls"]), forget_missing=inp["forget_missing"],
-        shard_size=j["shard_size"], focus_cee=foc["cee"], focus_countries=countries,
-        focus_languages=langs, min_score=thr["min_score"], include_known=thr["include_known"],
-        title=rep["title"] or f"CSEI discovery: {j['name']}", feed_url=rep["feed_url"],
-        feed_runs=rep["feed_runs"], crawl=crawl, cron=vals["schedule"]["cron"],
-        timezone=vals["schedule"]["timezone"], cfg=cfg, raw=data,
+        path=p, name=j.name, state_dir=_resolve(base, j.state).resolve(),
+        report_dir=_resolve(base, rep.dir).resolve(),
+        input_patterns=[str(_resolve(base, x)) for x in inp.paths],
+        seed_files=[_resolve(base, x) for x in inp.seeds],
+        seed_urls=list(inp.seed_urls), forget_missing=inp.forget_missing,
+        shard_size=j.shard_size, focus_cee=foc.cee, focus_countries=countries,
+        focus_languages=langs, min_score=thr.min_score, include_known=thr.include_known,
+        title=rep.title or f"CSEI discovery: {j.name}", feed_url=rep.feed_url,
+        feed_runs=rep.feed_runs, crawl=crawl, cron=f.schedule.cron,
+        timezone=f.schedule.timezone, cfg=cfg, raw=data,
     )

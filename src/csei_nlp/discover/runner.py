@@ -33,6 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+from ..config import Config, as_dict
 from ..errors import CseiError
 from ..report.outputs import _atomic_write, candidates_csv
 from ..store.sqlite import Store
@@ -68,13 +69,13 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def models_fingerprint(cfg: dict[str, dict[str, Any]]) -> str:
+def models_fingerprint(cfg: Config) -> str:
     """A hash of the model files the scan would use ("off" when classification is off)."""
-    if not cfg["classify"]["enabled"]:
+    if not cfg.classify.enabled:
         return "off"
     from ..pipeline.classify import resolve_models_dir
 
-    mdir = resolve_models_dir(cfg["classify"].get("models_dir", ""))
+    mdir = resolve_models_dir(cfg.classify.models_dir)
     h = hashlib.sha256()
     if mdir.is_dir():
         for p in sorted(q for q in mdir.rglob("*") if q.is_file()):
@@ -83,16 +84,17 @@ def models_fingerprint(cfg: dict[str, dict[str, Any]]) -> str:
     return h.hexdigest()[:16]
 
 
-def processing_fingerprint(cfg: dict[str, dict[str, Any]]) -> str:
+def processing_fingerprint(cfg: Config) -> str:
     from .. import __version__
 
-    part = {s: cfg.get(s) for s in PROCESSING_SECTIONS}
-    part["scan"] = {k: v for k, v in (cfg["scan"] or {}).items() if k != "workers"}
+    plain = as_dict(cfg)
+    part = {s: plain.get(s) for s in PROCESSING_SECTIONS}
+    part["scan"] = {k: v for k, v in plain["scan"].items() if k != "workers"}
     blob = json.dumps({"cfg": part, "models": models_fingerprint(cfg), "version": __version__}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def _rank(store: Store, cfg: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _rank(store: Store, cfg: Config) -> list[dict[str, Any]]:
     from ..aggregate import build_profiles
     from ..pipeline.tag import load_thresholds
     from ..rank import rank_profiles

@@ -20,11 +20,10 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from ..config import Config
 from ..errors import ConfigError
 from ..pipeline.process import process
 from ..types import Document, RawInput
-
-Config = dict[str, dict[str, Any]]
 
 _CFG: Config | None = None
 
@@ -41,8 +40,8 @@ def _work(raw: RawInput) -> Document:
 
 def _timeout_for(raw: RawInput, cfg: Config) -> float:
     if raw.media == "pdf":
-        return float(cfg["pdf"]["timeout_s"]) + 5.0
-    return float(cfg["scan"]["doc_timeout_s"])
+        return float(cfg.pdf.timeout_s) + 5.0
+    return float(cfg.scan.doc_timeout_s)
 
 
 def _collect(raw: RawInput, fut: Any, cfg: Config) -> Document:
@@ -69,8 +68,8 @@ def run(raws: Iterable[RawInput], cfg: Config, workers: int | None = None,
     for engines that bring their own isolation).  ``max_tasks``: documents per
     worker before it is replaced (default ``[scan] max_tasks_per_worker``; 0 = never).
     """
-    workers = cfg["scan"]["workers"] if workers is None else workers
-    max_tasks = int(cfg["scan"]["max_tasks_per_worker"]) if max_tasks is None else max_tasks
+    workers = cfg.scan.workers if workers is None else workers
+    max_tasks = int(cfg.scan.max_tasks_per_worker) if max_tasks is None else max_tasks
     if max_tasks < 0:
         raise ConfigError(f"max_tasks must be >= 0 (0 = never recycle), got {max_tasks}")
     if workers == 0:

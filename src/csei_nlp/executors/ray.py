@@ -32,11 +32,10 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from ..config import Config
 from ..errors import ConfigError
 from ..pipeline.process import process
 from ..types import Document, RawInput
-
-Config = dict[str, dict[str, Any]]
 
 DEFAULT_BATCH = 16
 
@@ -60,8 +59,8 @@ def _timeout_for(raw: RawInput, cfg: Config) -> float:
     if raw.status != "ok":
         return 1.0
     if raw.media == "pdf":
-        return float(cfg["pdf"]["timeout_s"]) + 5.0
-    return float(cfg["scan"]["doc_timeout_s"])
+        return float(cfg.pdf.timeout_s) + 5.0
+    return float(cfg.scan.doc_timeout_s)
 
 
 def _ensure_ray(address: str | None, workers: int | None) -> tuple[Any, bool]:
@@ -107,7 +106,7 @@ def run(raws: Iterable[RawInput], cfg: Config, *, address: str | None = None,
     """
     if batch_size < 1:
         raise ConfigError(f"the Ray executor's batch_size must be >= 1, got {batch_size}")
-    workers = int(cfg["scan"]["workers"]) if workers is None else workers
+    workers = int(cfg.scan.workers) if workers is None else workers
     ray, owned = _ensure_ray(address, workers)
     try:
         remote = ray.remote(max_retries=0, num_cpus=1)(_process_stream)

@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import Config
 from ..errors import ModelError
 from ..taxonomy import FAMILIES
 
@@ -218,11 +219,11 @@ class Tagger:
         self.version = h.hexdigest()[:12]
 
     @classmethod
-    def from_config(cls, cfg: dict[str, Any]) -> "Tagger":
+    def from_config(cls, cfg: Config) -> "Tagger":
         """Load from ``[classify] models_dir`` and check against ``[embed]`` (no model is loaded)."""
         from .embed.base import embedder_id
 
-        return cls(cfg["classify"].get("models_dir", ""), embedder_id=embedder_id(cfg))
+        return cls(cfg.classify.models_dir, embedder_id=embedder_id(cfg))
 
     def _check_width(self, X: np.ndarray, expected: int, what: str) -> None:
         if X.shape[1] != expected:

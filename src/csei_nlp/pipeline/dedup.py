@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..config import Config
 
 SEED = 1  # MinHash permutations; fixed so that labels are repeatable across runs
 _WORD_RE = re.compile(r"\w+")
@@ -62,17 +62,11 @@ def shingles(text: str, n: int) -> set[str]:
 class Deduplicator:
     """Labels exact and near duplicates among documents added one at a time."""
 
-    def __init__(self, cfg: dict[str, Any]) -> None:
-        dc = cfg["dedup"]
-        self.num_perm = int(dc["num_perm"])
-        self.threshold = float(dc["threshold"])
-        self.shingle = int(dc["shingle"])
-        if not 16 <= self.num_perm <= 1024:
-            raise ConfigError(f"[dedup] num_perm must be between 16 and 1024, got {self.num_perm}")
-        if not 0.0 < self.threshold < 1.0:
-            raise ConfigError(f"[dedup] threshold must be between 0 and 1, got {self.threshold}")
-        if self.shingle < 1:
-            raise ConfigError(f"[dedup] shingle must be >= 1, got {self.shingle}")
+    def __init__(self, cfg: Config) -> None:
+        dc = cfg.dedup  # ranges checked by config.load
+        self.num_perm = dc.num_perm
+        self.threshold = dc.threshold
+        self.shingle = dc.shingle
         from datasketch import MinHash, MinHashLSH
 
         self._MinHash = MinHash

@@ -66,7 +66,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..errors import ConfigError, MissingDependency
+from ..config import Config
+from ..errors import MissingDependency
 
 UND = "und"
 
@@ -205,15 +206,13 @@ _BACKENDS: dict[tuple[Any, ...], _Backend] = {}
 _LOCK = threading.Lock()
 
 
-def _backend(cfg: dict[str, Any]) -> _Backend:
-    lc = cfg["language"]
-    name = lc["backend"]
+def _backend(cfg: Config) -> _Backend:
+    lc = cfg.language
+    name = lc.backend
     if name == "langdetect":
-        key: tuple[Any, ...] = (name, int(lc["seed"]))
-    elif name == "lingua":
-        key = (name, bool(lc["low_accuracy"]))
-    else:
-        raise ConfigError(f"[language] backend must be 'langdetect' or 'lingua', got {name!r}")
+        key: tuple[Any, ...] = (name, int(lc.seed))
+    else:  # "lingua" (config.load checks the name)
+        key = (name, bool(lc.low_accuracy))
     backend = _BACKENDS.get(key)
     if backend is None:
         with _LOCK:
@@ -339,26 +338,26 @@ def _apply_priors(
     return top
 
 
-def detect(text: str, cfg: dict[str, Any], hint: str | None = None, tld: str | None = None) -> LangResult:
+def detect(text: str, cfg: Config, hint: str | None = None, tld: str | None = None) -> LangResult:
     """Identify the language(s) of ``text``.
 
     ``hint``: the page's declared language (html ``lang``, HTTP Content-Language);
     ``tld``: the site's host or country TLD.  Both only break near-ties between
     close languages (see the module docstring).  Never raises for odd text.
     """
-    lc = cfg["language"]
-    if _letters(text) < lc["min_chars"]:
+    lc = cfg.language
+    if _letters(text) < lc.min_chars:
         return LangResult(reason="too_short")
     backend = _backend(cfg)
     prior = normalise_hint(hint)
     tld_prior = tld_language(tld)
-    margin = float(lc["prior_margin"])
-    top_k = int(lc["top_k"])
+    margin = float(lc.prior_margin)
+    top_k = int(lc.top_k)
 
     mix: dict[str, float] = {}
     scores: dict[str, float] = {}
     identified = 0
-    for start, end, n in _paragraphs(text, lc["paragraph_min_chars"], int(lc["max_paragraphs"])):
+    for start, end, n in _paragraphs(text, lc.paragraph_min_chars, int(lc.max_paragraphs)):
         chunk = text[start:end]
         mt = maltese_score(chunk)
         if mt > 0.0:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import traceback
 import unicodedata
-from typing import Any
 
+from ..config import Config
 from ..types import Document, Passage, RawInput, content_hash
 from . import cues, language, segment
 from .mentions import mentioned_domains
 from .site import site_key
 
-Config = dict[str, dict[str, Any]]
 
 
 def process(raw: RawInput, cfg: Config) -> Document:
@@ -96,8 +95,8 @@ def _extract(doc: Document, raw: RawInput, cfg: Config) -> None:
         doc.text = chrome.text
         if chrome.n_removed:
             doc.meta["chrome_lines_removed"] = chrome.n_removed
-    if len(doc.text) < cfg["extract"]["min_chars"]:
-        doc.fail("skipped", "no_main_text", f"{doc.source_ref}: fewer than {cfg['extract']['min_chars']} characters of main text")
+    if len(doc.text) < cfg.extract.min_chars:
+        doc.fail("skipped", "no_main_text", f"{doc.source_ref}: fewer than {cfg.extract.min_chars} characters of main text")
 
 
 def _analyse(doc: Document, cfg: Config, hint: str | None) -> None:

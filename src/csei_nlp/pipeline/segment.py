@@ -39,6 +39,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ..config import Config
+
 # Characters fed to spaCy at once; a paragraph longer than this is cut at a
 # line break (else a space) near the limit.
 CHUNK_CHARS = 100_000
@@ -316,13 +318,13 @@ def split_sentences(text: str, lang: str) -> list[tuple[int, int]]:
     return out
 
 
-def segment(text: str, lang: str, cfg: dict[str, Any]) -> list[Segment]:
+def segment(text: str, lang: str, cfg: Config) -> list[Segment]:
     """Cut ``text`` into passages of at most ``[segment] max_tokens`` tokens.
 
     ``lang`` picks the tokenizer and abbreviation list ("und" or an unknown code:
     the multilingual ``xx`` tokenizer).  Offsets are into ``text``.
     """
-    max_tokens = int(cfg["segment"]["max_tokens"])
+    max_tokens = int(cfg.segment.max_tokens)
     passages: list[Segment] = []
     current: list[tuple[int, int]] = []
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import Config
 from ..errors import ModelError
 from ..paths import annotations_dir
 from ..taxonomy import FAMILIES
@@ -30,7 +31,6 @@ from ..types import Document
 from . import cues
 from .classify import CANDIDATE, SUBJECT, VOICE
 
-Config = dict[str, dict[str, Any]]
 
 
 def n_tokens(text: str) -> int:
@@ -39,7 +39,7 @@ def n_tokens(text: str) -> int:
 
 
 def default_cache_dir(cfg: Config) -> Path:
-    configured = cfg["embed"].get("cache_dir", "")
+    configured = cfg.embed.cache_dir
     if configured:
         return Path(configured).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -58,23 +58,23 @@ def cascade_reason(doc: Document, cfg: Config) -> str:
     no longer earns an embedding; bench/README.md has the recall and speed-up
     figures that chose the rule.
     """
-    c = cfg["cascade"]
-    if not c["enabled"]:
+    c = cfg.cascade
+    if not c.enabled:
         return ""
     if not doc.passages:
         return "no passages"
-    if len(doc.text) < c["min_chars"]:
-        return f"shorter than {c['min_chars']} characters"
+    if len(doc.text) < c.min_chars:
+        return f"shorter than {c.min_chars} characters"
     if doc.lang == "und":
         return "language undetermined"
     hits = sum(len(p.spans) for p in doc.passages)
-    if hits < c["min_cue_hits"]:
-        return f"fewer than {c['min_cue_hits']} cue hits (no actor, legal-form or cooperation terms)"
+    if hits < c.min_cue_hits:
+        return f"fewer than {c.min_cue_hits} cue hits (no actor, legal-form or cooperation terms)"
     groups = {s.family for p in doc.passages for s in p.spans if s.kind == "cue"}
-    if len(groups) < c["min_cue_groups"]:
+    if len(groups) < c.min_cue_groups:
         found = ", ".join(sorted(groups)) or "none"
-        return f"cues from fewer than {c['min_cue_groups']} cue groups (found: {found})"
-    anchors = c["anchor_groups"]
+        return f"cues from fewer than {c.min_cue_groups} cue groups (found: {found})"
+    anchors = c.anchor_groups
     if anchors and not groups.intersection(anchors):
         return f"no cue from an anchor group (found: {', '.join(sorted(groups))})"
     return ""
@@ -84,7 +84,7 @@ def load_thresholds(cfg: Config) -> dict[str, dict[str, float]]:
     """Per-label thresholds from the model cards, without loading any model; 0.5 if absent."""
     from .classify import CARD_SUFFIX, resolve_models_dir
 
-    mdir = resolve_models_dir(cfg["classify"].get("models_dir", ""))
+    mdir = resolve_models_dir(cfg.classify.models_dir)
     out: dict[str, dict[str, float]] = {}
     for fam, labels in FAMILIES.items():
         card_path = mdir / f"{fam}{CARD_SUFFIX}"
@@ -135,7 +135,7 @@ class Tagging:
     @classmethod
     def from_config(cls, cfg: Config, out_dir: str | Path | None = None) -> "Tagging":
         """Load models first (cheap, fails fast), then the embedder they were trained with."""
-        if not cfg["classify"]["enabled"]:
+        if not cfg.classify.enabled:
             return cls(cfg)
         from .classify import Tagger
         from .embed import CachedEmbedder, get_embedder
@@ -145,7 +145,7 @@ class Tagging:
         if embedder.dim != tagger.embedder_dim:
             raise ModelError(f"the embedder gives {embedder.dim}-d vectors, the models expect "
                              f"{tagger.embedder_dim}-d; retrain with `csei train`")
-        if cfg["embed"]["cache"]:
+        if cfg.embed.cache:
             embedder = CachedEmbedder(embedder, default_cache_dir(cfg))
         return cls(cfg, embedder, tagger)
 
@@ -237,8 +237,8 @@ class Tagging:
 
         Passages left out keep a ``skip_reason``; order is kept for the document features.
         """
-        cap = self.cfg["cascade"]["max_passages_per_doc"]
-        if not self.cfg["cascade"]["enabled"] or len(doc.passages) <= cap:
+        cap = self.cfg.cascade.max_passages_per_doc
+        if not self.cfg.cascade.enabled or len(doc.passages) <= cap:
             return list(doc.passages)
         keep = set(sorted(range(len(doc.passages)), key=lambda i: (-len(doc.passages[i].spans), i))[:cap])
         for i, p in enumerate(doc.passages):

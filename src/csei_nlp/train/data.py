@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import Config
 from ..errors import CseiError
 from ..taxonomy import CEE_COUNTRIES, FAMILIES, LANGUAGE_COUNTRIES
 
@@ -303,7 +304,7 @@ REAL_PAGE_PASSAGES = 8  # the first passages of a real page are what the page mo
 REAL_PAGES_SEED = "csei-real-v1"  # orders the benchmark pages; the first ``real_pages_limit`` are used
 
 
-def load_real_pages(dirs: list[str], limit: int, cfg: dict[str, Any], seed: str = REAL_PAGES_SEED) -> list[DocRecord]:
+def load_real_pages(dirs: list[str], limit: int, cfg: Config, seed: str = REAL_PAGES_SEED) -> list[DocRecord]:
     """Real ordinary web pages (news, blogs, shops, institutions) as negatives.
 
     They come from folders of saved HTML (``[train] real_pages``; by default the
@@ -355,7 +356,7 @@ def load_real_pages(dirs: list[str], limit: int, cfg: dict[str, Any], seed: str 
 _BLANK = re.compile(r"\n\s*\n|\n")
 
 
-def page_text(html_bytes: bytes, url: str | None, cfg: dict[str, Any]) -> str:
+def page_text(html_bytes: bytes, url: str | None, cfg: Config) -> str:
     """Main text of a page, with the pipeline's own decoder and extractor when present."""
     try:
         from ..pipeline.read.html import decode_html
@@ -369,7 +370,7 @@ def page_text(html_bytes: bytes, url: str | None, cfg: dict[str, Any]) -> str:
     return clean_text(extract_html(html, url, cfg).text, cfg, consent_done=True).text
 
 
-def segment_text(text: str, lang: str, cfg: dict[str, Any]) -> list[str]:
+def segment_text(text: str, lang: str, cfg: Config) -> list[str]:
     """Passages of a text, with the pipeline's segmenter when present."""
     try:
         from ..pipeline.segment import segment
@@ -378,7 +379,7 @@ def segment_text(text: str, lang: str, cfg: dict[str, Any]) -> list[str]:
     except ImportError:
         pass
     # Fallback: paragraphs packed up to the configured token budget (whitespace tokens).
-    limit = int(cfg["segment"]["max_tokens"])
+    limit = int(cfg.segment.max_tokens)
     out, cur, n = [], [], 0
     for para in (p.strip() for p in _BLANK.split(text)):
         if not para:
@@ -394,7 +395,7 @@ def segment_text(text: str, lang: str, cfg: dict[str, Any]) -> list[str]:
     return out
 
 
-def fill_page_passages(docs: list[DocRecord], cfg: dict[str, Any]) -> None:
+def fill_page_passages(docs: list[DocRecord], cfg: Config) -> None:
     """Extract and segment each page; a page that fails keeps no passages (logged)."""
     from ..pipeline.extract.chrome import clean_text
 
@@ -464,7 +465,7 @@ def data_hash(passages: list[PassageRecord], pages: list[DocRecord]) -> str:
     return h.hexdigest()
 
 
-def load_dataset(annotations_dir: str | Path, cfg: dict[str, Any] | None = None,
+def load_dataset(annotations_dir: str | Path, cfg: Config | None = None,
                  with_pages: bool = True) -> Dataset:
     """Passages from ``<dir>/passages/*.jsonl`` and pages from ``<dir>/pages/``.
 
@@ -487,15 +488,15 @@ def load_dataset(annotations_dir: str | Path, cfg: dict[str, Any] | None = None,
     real: list[DocRecord] = []
     if cfg is not None:
         fill_page_passages(pages + webpages + decisions, cfg)
-        if with_pages and cfg.get("train", {}).get("real_pages_limit", 0) > 0:
-            real = load_real_pages(real_pages_dirs(cfg), int(cfg["train"]["real_pages_limit"]), cfg)
+        if with_pages and cfg.train.real_pages_limit > 0:
+            real = load_real_pages(real_pages_dirs(cfg), int(cfg.train.real_pages_limit), cfg)
     files = sorted(str(p.relative_to(root)) for p in (root / "passages").glob("*.jsonl"))
     files += sorted(str(p.relative_to(root)) for p in (root / "app").glob("passages-*.jsonl"))
     if pages:
         files.append("pages/labels.jsonl")
     files += sorted(str(p.relative_to(root)) for p in (root / "webpages").glob("*.jsonl")) if webpages else []
     if real:
-        files.append(f"real pages: {len(real)} ({', '.join(real_pages_dirs(cfg or {}))})")
+        files.append(f"real pages: {len(real)} ({', '.join(real_pages_dirs(cfg))})")
     if decisions:
         files.append(DECISIONS_FILE)
     docs = passage_docs(passages) + pages + webpages + real + decisions
@@ -503,12 +504,12 @@ def load_dataset(annotations_dir: str | Path, cfg: dict[str, Any] | None = None,
                    files=files)
 
 
-def real_pages_dirs(cfg: dict[str, Any]) -> list[str]:
+def real_pages_dirs(cfg: Config) -> list[str]:
     """``[train] real_pages`` folders; relative paths are taken from the project root."""
     from ..paths import project_root
 
     out = []
-    for d in cfg.get("train", {}).get("real_pages", []):
+    for d in cfg.train.real_pages:
         p = Path(d).expanduser()
         out.append(str(p if p.is_absolute() else (project_root() / p).resolve()))
     return out

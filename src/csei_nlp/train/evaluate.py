@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import Config
 from ..errors import ModelError
 from ..pipeline.classify import (CANDIDATE, SUBJECT, VOICE, Tagger, default_models_dir, document_features,
                                  predict_proba_matrix)
@@ -140,7 +141,7 @@ def _doc_probs(model_by_fam: dict[str, dict[str, Any]], X: np.ndarray) -> dict[s
     return {f: predict_proba_matrix(m, X) for f, m in model_by_fam.items()}
 
 
-def _prepare(annotations_dir: str | Path, cfg: dict[str, Any], min_cee: int) -> tuple[Dataset, dict[str, str]]:
+def _prepare(annotations_dir: str | Path, cfg: Config, min_cee: int) -> tuple[Dataset, dict[str, str]]:
     ds = load_dataset(annotations_dir, cfg)
     splits = assign_splits(ds.docs, min_cee_test_langs=min_cee)
     empty = [d.doc_id for d in ds.docs if not d.passages]
@@ -150,7 +151,7 @@ def _prepare(annotations_dir: str | Path, cfg: dict[str, Any], min_cee: int) -> 
     return ds, splits
 
 
-def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str, Any],
+def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Config,
               cache_dir: str | Path | None = None, min_cee_test_langs: int = MIN_CEE_TEST_LANGS,
               cross_lingual: bool = True, with_baseline: bool = True, write_eval: bool = True) -> dict[str, Any]:
     """Train, save and evaluate every model; returns the report (see ``format_report``)."""
@@ -258,7 +259,7 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str
     report["candidate"]["by_origin"] = by_origin_auc(y_doc[dte], p_doc[dte], [ds.docs[i] for i in dte])
     report["pages"] = page_tag_metrics([ds.docs[i] for i in dte], [doc_probs[i] for i in dte], thresholds)
     tagging = Tagging(cfg, emb, Tagger(models_dir, embedder_id=emb.id))
-    report["composite"] = {"test": composite_metrics([ds.docs[i] for i in dte], tagging, cfg["score"])}
+    report["composite"] = {"test": composite_metrics([ds.docs[i] for i in dte], tagging, cfg.score.weights())}
 
     # --- baseline, cross-lingual ---
     if with_baseline:
@@ -325,7 +326,7 @@ def run_cross_lingual(ds: Dataset, X: np.ndarray, Ys: dict[str, np.ndarray], lan
 
 # --- evaluation of saved models ---------------------------------------------------
 
-def evaluate_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[str, Any],
+def evaluate_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Config,
                  cache_dir: str | Path | None = None, with_baseline: bool = True) -> dict[str, Any]:
     """Score the saved models on the current test split (only the test split is embedded)."""
     tagger = Tagger(models_dir, embedder_id=cfg_embedder_id(cfg))
@@ -363,7 +364,7 @@ def evaluate_all(annotations_dir: str | Path, models_dir: str | Path, cfg: dict[
     y = np.array([d.is_csei for d in docs])
     report["candidate"] = {"test": candidate_metrics(y, p, tagger.candidate_threshold, docs)}
     report["pages"] = page_tag_metrics(docs, dprobs, tagger.thresholds)
-    report["composite"] = {"test": composite_metrics(docs, Tagging(cfg, emb, tagger), cfg["score"])}
+    report["composite"] = {"test": composite_metrics(docs, Tagging(cfg, emb, tagger), cfg.score.weights())}
     report["embedder"].update(cache_hits=emb.hits, cache_misses=emb.misses)
     if with_baseline:
         report["baseline"] = run_baseline(ds, splits)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..pipeline.embed import CachedEmbedder, Embedder, get_embedder
+from ..config import Config
 from ..taxonomy import FAMILIES
 from .data import DocRecord, PassageRecord
 
@@ -28,7 +29,7 @@ def default_cache_dir() -> Path:
     return project_root() / ".cache" / "embeddings"
 
 
-def make_embedder(cfg: dict[str, Any], cache_dir: str | Path | None = None) -> CachedEmbedder:
+def make_embedder(cfg: Config, cache_dir: str | Path | None = None) -> CachedEmbedder:
     return CachedEmbedder(get_embedder(cfg), cache_dir or default_cache_dir())
 
 

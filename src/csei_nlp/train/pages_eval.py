@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import Config
 from ..errors import CseiError
 from .composite import roc_auc
 
@@ -54,7 +55,7 @@ def _read_labelled(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def evaluate_pages(path: str | Path, cfg: dict[str, Any], annotations_dir: str | Path | None = None,
+def evaluate_pages(path: str | Path, cfg: Config, annotations_dir: str | Path | None = None,
                    with_baseline: bool = True) -> dict[str, Any]:
     """Scan the labelled pages in ``path`` and score pages and candidates (see the module docstring)."""
     from ..scan import run_scan
@@ -114,7 +115,7 @@ def _mean(x: np.ndarray) -> float | None:
     return round(float(x.mean()), 4) if len(x) else None
 
 
-def _baseline(rows: list[dict[str, Any]], y: np.ndarray, cfg: dict[str, Any],
+def _baseline(rows: list[dict[str, Any]], y: np.ndarray, cfg: Config,
               annotations_dir: str | Path | None) -> dict[str, Any]:
     """TF-IDF on the project's training documents (train+dev), applied to the pages."""
     from ..paths import annotations_dir as default_annotations

@@ -25,6 +25,7 @@ from flask import Flask, Response, abort, g, render_template, request, session
 from werkzeug.exceptions import HTTPException
 
 from .. import config as config_mod
+from ..config import Config
 from ..errors import ConfigError
 from ..paths import annotations_dir as default_annotations_dir, models_dir as default_models_dir
 from ..report.highlight import highlight
@@ -49,37 +50,25 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
-def _check_cfg(cfg: dict[str, Any]) -> None:
-    a = cfg["annotate"]
-    for key in ("random_share", "overlap"):
-        if not 0.0 <= a[key] <= 1.0:
-            raise ConfigError(f"[annotate] {key} must be between 0 and 1, got {a[key]}")
-    if a["batch_size"] < 1 or a["per_site"] < 1:
-        raise ConfigError("[annotate] batch_size and per_site must be >= 1")
-    if cfg["web"]["page_size"] < 1 or cfg["web"]["page_size"] > 1000:
-        raise ConfigError("[web] page_size must be between 1 and 1000")
-
-
-def create_app(out_dir: str | Path, cfg: dict[str, Any] | None = None, *, db_url: str | None = None,
+def create_app(out_dir: str | Path, cfg: Config | None = None, *, db_url: str | None = None,
                annotations_dir: str | Path | None = None, models_dir: str | Path | None = None) -> Flask:
     """The app over the scan output folder ``out_dir`` (its ``csei.sqlite``)."""
     cfg = cfg or config_mod.load()
-    _check_cfg(cfg)
     out = Path(out_dir)
     if not (out / "csei.sqlite").is_file():
         raise ConfigError(f"{out}: no csei.sqlite here; run `csei scan ... --out {out}` first")
     store_path = Catalog.prepare(out)
-    db = AppDB(db_url or database_url(out, cfg["web"]["database_url"]))
-    ann = Path(annotations_dir or cfg["web"]["annotations_dir"] or default_annotations_dir())
-    mdir = Path(models_dir or default_models_dir(cfg["classify"]["models_dir"]))
+    db = AppDB(db_url or database_url(out, cfg.web.database_url))
+    ann = Path(annotations_dir or cfg.web.annotations_dir or default_annotations_dir())
+    mdir = Path(models_dir or default_models_dir(cfg.classify.models_dir))
     state = AppState(out, cfg, db, store_path, ann, mdir)
 
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=cfg["web"]["secret_key"] or db.secret_key(),
+        SECRET_KEY=cfg.web.secret_key or db.secret_key(),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(cfg["web"]["secure_cookies"]),
+        SESSION_COOKIE_SECURE=bool(cfg.web.secure_cookies),
         SESSION_COOKIE_NAME="csei_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         PROPAGATE_EXCEPTIONS=False,

@@ -40,7 +40,7 @@ def _cmd_users_add(args: argparse.Namespace) -> int:
         password = getpass.getpass(f"password for {args.name}: ")
         if getpass.getpass("again: ") != password:
             raise CseiError("the two passwords differ")
-    db = AppDB(database_url(args.db, cfg["web"]["database_url"]))
+    db = AppDB(database_url(args.db, cfg.web.database_url))
     try:
         uid = db.add_user(args.name, args.role, password)
     finally:
@@ -54,7 +54,7 @@ def _cmd_users_list(args: argparse.Namespace) -> int:
     from ..store.appdb import AppDB, database_url
 
     cfg = config.load(args.config)
-    db = AppDB(database_url(args.db, cfg["web"]["database_url"]))
+    db = AppDB(database_url(args.db, cfg.web.database_url))
     for u in db.users():
         print(f"{u['name']}\t{u['role']}\t{u['created']}")
     db.dispose()

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from ..annotate import queue
+from ..config import Config
 from ..store.appdb import AppDB
 from ..store.catalog import Catalog
 from ..taxonomy import FAMILIES
@@ -26,7 +27,7 @@ ANYONE = ("admin", "analyst", "annotator")
 class AppState:
     """What ``create_app`` set up: folders, config, the app database and the store's path."""
 
-    def __init__(self, out_dir: Path, cfg: dict[str, Any], db: AppDB, store_path: Path,
+    def __init__(self, out_dir: Path, cfg: Config, db: AppDB, store_path: Path,
                  annotations_dir: Path, models_dir: Path) -> None:
         self.out_dir, self.cfg, self.db, self.store_path = out_dir, cfg, db, store_path
         self.annotations_dir, self.models_dir = annotations_dir, models_dir

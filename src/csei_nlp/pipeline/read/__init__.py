@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ...config import Config
 from ...types import RawInput
 from .discover import HEAD_BYTES, looks_binary, read_gzip_capped, sniff, walk
 from .jsonl import iter_jsonl
@@ -25,15 +26,15 @@ from .warc import iter_warc
 __all__ = ["iter_inputs", "read_file"]
 
 
-def iter_inputs(paths: list[str | Path], cfg: dict[str, dict[str, Any]]) -> Iterator[RawInput]:
+def iter_inputs(paths: list[str | Path], cfg: Config) -> Iterator[RawInput]:
     """Every input unit under ``paths`` (files or folders), in sorted order.
 
-    ``cfg["scan"]["max_bytes"]`` caps single documents (and each WARC record or
+    ``cfg.scan.max_bytes`` caps single documents (and each WARC record or
     JSONL line), checked with ``stat`` before anything is read; archives and
-    JSONL files themselves may be larger. ``cfg["scan"]["follow_symlinks"]``
+    JSONL files themselves may be larger. ``cfg.scan.follow_symlinks``
     decides whether symlinks inside folders are followed.
     """
-    follow = bool(cfg["scan"]["follow_symlinks"])
+    follow = bool(cfg.scan.follow_symlinks)
     for item in walk(list(paths), follow_symlinks=follow):
         if isinstance(item, RawInput):
             yield item
@@ -46,9 +47,9 @@ def _problem(path: Path, status: str, reason: str, detail: str, **meta: Any) -> 
                     detail=f"{path}: {detail}", meta=meta)
 
 
-def read_file(path: Path, cfg: dict[str, dict[str, Any]], size: int | None = None) -> Iterator[RawInput]:
+def read_file(path: Path, cfg: Config, size: int | None = None) -> Iterator[RawInput]:
     """The RawInput(s) of one regular file. Never raises for bad data."""
-    max_bytes = int(cfg["scan"]["max_bytes"])
+    max_bytes = int(cfg.scan.max_bytes)
     try:
         if size is None:
             size = path.stat().st_size

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ...config import Config
 from ...types import RawInput
 
 _PROBE_LINES = 100
@@ -47,10 +48,10 @@ def _read_line(fh: IO[bytes], max_bytes: int) -> tuple[bytes, bool]:
             return b"", True
 
 
-def iter_jsonl(path: Path, cfg: dict[str, dict[str, Any]]) -> Iterator[RawInput]:
+def iter_jsonl(path: Path, cfg: Config) -> Iterator[RawInput]:
     """One RawInput per non-blank line: ``html`` (bytes, UTF-8) or ``text`` (str)."""
     source = str(path)
-    max_bytes = int(cfg["scan"]["max_bytes"])
+    max_bytes = int(cfg.scan.max_bytes)
     lineno = 0
     held: list[RawInput] | None = []  # records before the first page, until we know it is a page export
     try:

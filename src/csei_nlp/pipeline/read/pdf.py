@@ -54,7 +54,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from ...errors import ConfigError
+from ...config import Config
 from ...types import Status
 
 ENGINES: tuple[str, ...] = ("pdfplumber", "pypdfium2")
@@ -116,30 +116,11 @@ class _Settings:
     engine: str
 
 
-def settings(cfg: dict[str, Any]) -> _Settings:
-    """Validate the ``[pdf]`` section; raise :class:`ConfigError` on a bad value."""
-    try:
-        sec = cfg["pdf"]
-    except (KeyError, TypeError):
-        raise ConfigError("configuration has no [pdf] section") from None
-    s = _Settings(
-        max_pages=sec.get("max_pages", 300),
-        timeout_s=sec.get("timeout_s", 120.0),
-        min_chars=sec.get("min_chars_per_page", 25),
-        max_cid_ratio=sec.get("max_cid_ratio", 0.1),
-        engine=sec.get("engine", "pdfplumber"),
-    )
-    if not isinstance(s.max_pages, int) or s.max_pages < 1:
-        raise ConfigError(f"[pdf] max_pages must be an integer >= 1, got {s.max_pages!r}")
-    if not isinstance(s.timeout_s, (int, float)) or s.timeout_s <= 0:
-        raise ConfigError(f"[pdf] timeout_s must be > 0, got {s.timeout_s!r}")
-    if not isinstance(s.min_chars, int) or s.min_chars < 0:
-        raise ConfigError(f"[pdf] min_chars_per_page must be an integer >= 0, got {s.min_chars!r}")
-    if not isinstance(s.max_cid_ratio, (int, float)) or not 0 <= s.max_cid_ratio <= 1:
-        raise ConfigError(f"[pdf] max_cid_ratio must be between 0 and 1, got {s.max_cid_ratio!r}")
-    if s.engine not in ENGINES:
-        raise ConfigError(f"[pdf] engine must be one of {', '.join(ENGINES)}, got {s.engine!r}")
-    return s
+def settings(cfg: Config) -> _Settings:
+    """The ``[pdf]`` section (validated by :func:`csei_nlp.config.load`)."""
+    sec = cfg.pdf
+    return _Settings(max_pages=sec.max_pages, timeout_s=sec.timeout_s, min_chars=sec.min_chars_per_page,
+                     max_cid_ratio=sec.max_cid_ratio, engine=sec.engine)
 
 
 # --- text clean-up -----------------------------------------------------------------------
@@ -443,7 +424,7 @@ def _failed(reason: str, detail: str, meta: dict[str, Any], pages: list[str] | N
     return PdfResult(text="", status=status, reason=reason, detail=detail, pages=pages or [], meta=meta)
 
 
-def extract_pdf(data: bytes, source: str, cfg: dict[str, Any]) -> PdfResult:
+def extract_pdf(data: bytes, source: str, cfg: Config) -> PdfResult:
     """Extract the text of one PDF; never raises for bad input (see module docstring).
 
     Reasons: ``empty`` (no bytes or no pages), ``corrupt`` (not a PDF, parse error,
@@ -451,7 +432,6 @@ def extract_pdf(data: bytes, source: str, cfg: dict[str, Any]) -> PdfResult:
     but lacks its final ``%%EOF``: a cut-short download), ``encrypted`` (the empty password does not open it), ``timeout``,
     ``no_text_layer`` (no page reaches ``min_chars_per_page``: a scan),
     ``cid_garbage`` (every page with text is mostly ``(cid:NN)``).
-    Raises :class:`ConfigError` for a bad ``[pdf]`` section.
     """
     s = settings(cfg)
     started = time.monotonic()

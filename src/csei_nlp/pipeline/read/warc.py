@@ -24,6 +24,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from ...config import Config
 from ...types import RawInput
 from .discover import gunzip_head, looks_like_html
 
@@ -144,7 +145,7 @@ class _State:
         self.count = 0
 
 
-def iter_warc(path: str | Path, cfg: dict[str, dict[str, Any]]) -> Iterator[RawInput]:
+def iter_warc(path: str | Path, cfg: Config) -> Iterator[RawInput]:
     """One RawInput per record of a WARC or ARC file (plain or gzipped).
 
     Yields ``media="html"|"pdf"`` inputs with bytes for usable responses and
@@ -153,7 +154,7 @@ def iter_warc(path: str | Path, cfg: dict[str, dict[str, Any]]) -> Iterator[RawI
     """
     path = Path(path)
     source = str(path)
-    max_bytes = int(cfg["scan"]["max_bytes"])
+    max_bytes = int(cfg.scan.max_bytes)
     state = _State()
     try:
         fh = open(path, "rb")

@@ -48,7 +48,7 @@ def ranking() -> Any:
     sort = request.args.get("sort", "rank")
     sort = sort if sort in SORTS else "rank"
     cat = catalog()
-    rows, nxt = cat.page(f, sort, request.args.get("after", ""), state().cfg["web"]["page_size"])
+    rows, nxt = cat.page(f, sort, request.args.get("after", ""), state().cfg.web.page_size)
     latest = state().db.latest_decisions()
     args = request.args.to_dict(flat=False)
     args.pop("after", None)
@@ -64,7 +64,7 @@ def candidate(site: str) -> Any:
     c = _found(cat.candidate(site), _no_candidate(site))
     return render_template("candidate.html", c=c, docs=cat.documents_of(site), help=COMPONENT_HELP,
                            cues=cat.cue_evidence(site),
-                           weights=state().cfg["score"], history=state().db.decision_history(site),
+                           weights=state().cfg.score.weights(), history=state().db.decision_history(site),
                            decisions=DECISIONS, run=cat.run_info())
 
 
