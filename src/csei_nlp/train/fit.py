@@ -89,22 +89,23 @@ def fit_multilabel(X: np.ndarray, Y: np.ndarray, labels: Sequence[str], C: float
 def best_threshold(y: np.ndarray, p: np.ndarray, default: float = 0.5) -> float:
     """The probability cut that maximises F1 on (y, p); ``default`` without positives.
 
+    Precision and recall at every distinct score come from scikit-learn's
+    ``precision_recall_curve``; among cuts with the best F1 the highest wins.
     The cut is put halfway between the chosen score and the next lower one, so
     that it is not tuned to the last decimal of a single dev example.
     """
+    from sklearn.metrics import precision_recall_curve
+
     y = np.asarray(y, dtype=int)
-    if y.sum() == 0 or len(y) == 0:
+    if len(y) == 0 or y.sum() == 0:
         return default
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order]
-    tp = np.cumsum(ys)
-    k = np.arange(1, len(ys) + 1)
-    f1 = 2 * tp / (k + ys.sum())
-    # only cut where the score changes (ties go together)
-    valid = np.r_[ps[1:] < ps[:-1], True]
-    i = int(np.argmax(np.where(valid, f1, -1)))
-    lower = ps[i + 1] if i + 1 < len(ps) else 0.0
-    return float(np.clip((ps[i] + lower) / 2, 0.02, 0.98))
+    prec, rec, scores = precision_recall_curve(y, np.asarray(p, dtype=float), drop_intermediate=False)
+    prec, rec = prec[:-1], rec[:-1]  # the last point (recall 0) has no threshold
+    denom = prec + rec
+    f1 = np.divide(2 * prec * rec, denom, out=np.zeros_like(denom), where=denom > 0)
+    i = int(np.flatnonzero(np.isclose(f1, f1.max(), rtol=0, atol=1e-12))[-1])  # scores ascend: last = highest
+    lower = scores[i - 1] if i > 0 else 0.0
+    return float(np.clip((scores[i] + lower) / 2, 0.02, 0.98))
 
 
 def choose_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
