@@ -17,7 +17,6 @@ local-language pages.
 from __future__ import annotations
 
 import heapq
-import os
 import re
 import time
 import urllib.error
@@ -29,6 +28,8 @@ from datetime import datetime, timezone
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Callable
+
+from ..fsutil import atomic_open
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 KEEP_TYPES = HTML_TYPES + ("application/pdf", "text/plain")
@@ -133,7 +134,7 @@ def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: dict[str, Any], 
                   sleep: Callable[[float], None] = time.sleep) -> CrawlStats:
     """Crawl from ``seeds`` with the ``[crawl]`` settings and write ``warc_path`` (gzipped WARC).
 
-    The file appears only when the crawl is complete (written to ``.part`` and renamed).
+    The file appears only when the crawl is complete (``fsutil.atomic_open``: a temp file, renamed).
     Network errors are counted and logged, never raised.
     """
     from warcio.statusandheaders import StatusAndHeaders
@@ -169,8 +170,7 @@ def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: dict[str, Any], 
 
     path = Path(warc_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    with open(part, "wb") as fh:
+    with atomic_open(path, "wb") as fh:
         writer = WARCWriter(fh, gzip=True)
         info = writer.create_warcinfo_record(path.name, {
             "software": "csei-nlp discover crawler", "format": "WARC File Format 1.1",
@@ -233,9 +233,6 @@ def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: dict[str, Any], 
                     continue
                 # a translation of this page in a preferred language is worth as much as the page
                 push(link, depth if alternate and lang_rank(hint) == 0 else depth + 1, hint)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(part, path)
     return stats
 
 

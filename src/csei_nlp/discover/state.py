@@ -20,7 +20,6 @@ never trusted.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 from collections.abc import Iterable
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import atomic_write_text
 from ..store.wal import connect_wal
 from ..types import sha256_file, stable_id
 
@@ -265,12 +265,7 @@ def scan_inputs(paths: list[Path], known: dict[str, sqlite3.Row], fingerprint: s
 
 
 def write_marker(folder: Path, payload: dict[str, Any]) -> None:
-    tmp = folder / (DONE + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(_j(payload))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / DONE)
+    atomic_write_text(folder / DONE, _j(payload))
 
 
 def clear_dir(path: Path) -> None:
@@ -278,12 +273,3 @@ def clear_dir(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

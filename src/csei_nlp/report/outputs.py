@@ -15,22 +15,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import atomic_write_text
 from ..store.sqlite import Store
 from ..taxonomy import FAMILIES
 from .html import render_report
 
 CSV_FIELDS_HEAD = ["rank", "site", "name", "score"]
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _jsonl(rows: Iterable[dict[str, Any]]) -> str:
@@ -113,11 +107,11 @@ def candidates_csv(cands: list[dict[str, Any]]) -> str:
 
 def write_outputs(store: Store, out: Path, manifest: dict[str, Any], cands: list[dict[str, Any]]) -> None:
     docs = [document_line(r) for r in store.document_rows(status=None)]
-    _atomic_write(out / "documents.jsonl", _jsonl(docs))
+    atomic_write_text(out / "documents.jsonl", _jsonl(docs))
     fails = [{"source": f["source"], "status": f["status"], "reason": f["reason"], "detail": f["detail"]}
              for f in store.failures()]
-    _atomic_write(out / "failures.jsonl", _jsonl(fails))
-    _atomic_write(out / "candidates.csv", candidates_csv(cands))
-    _atomic_write(out / "candidates.jsonl", _jsonl(cands))
-    _atomic_write(out / "report.html", render_report(cands, manifest))
-    _atomic_write(out / "run.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
+    atomic_write_text(out / "failures.jsonl", _jsonl(fails))
+    atomic_write_text(out / "candidates.csv", candidates_csv(cands))
+    atomic_write_text(out / "candidates.jsonl", _jsonl(cands))
+    atomic_write_text(out / "report.html", render_report(cands, manifest))
+    atomic_write_text(out / "run.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))

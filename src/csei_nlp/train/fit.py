@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..fsutil import atomic_open, atomic_write_text
 from ..pipeline.classify import CARD_SUFFIX, FORMAT_VERSION, MODEL_SUFFIX, positive_proba, predict_proba_matrix
 
 C_GRID = (0.03, 0.1, 0.3, 1.0)
@@ -255,12 +255,9 @@ def save_model(models_dir: Path, name: str, model: dict[str, Any], card: dict[st
     card = {"name": name, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "versions": versions(), "format": FORMAT_VERSION, **card}
     path, card_path = models_dir / f"{name}{MODEL_SUFFIX}", models_dir / f"{name}{CARD_SUFFIX}"
-    tmp = path.with_suffix(".skops.tmp")
-    sio.dump(model, tmp)
-    os.replace(tmp, path)
-    tmpc = card_path.with_suffix(".tmp")
-    tmpc.write_text(json.dumps(card, indent=2, ensure_ascii=False, sort_keys=False) + "\n", "utf-8")
-    os.replace(tmpc, card_path)
+    with atomic_open(path, "wb") as fh:
+        sio.dump(model, fh)
+    atomic_write_text(card_path, json.dumps(card, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
 
 __all__ = ["best_threshold", "choose_thresholds", "crossfit_macro_f1", "fit_binary", "fit_candidate", "fit_family",

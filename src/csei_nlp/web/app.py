@@ -18,7 +18,6 @@ import hmac
 import io
 import json
 import logging
-import os
 import secrets
 from datetime import timedelta
 from functools import wraps
@@ -34,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 from .. import config as config_mod
 from ..annotate import agreement, log as annolog, progress, queue
 from ..errors import ConfigError
+from ..fsutil import atomic_write_text
 from ..paths import annotations_dir as default_annotations_dir, models_dir as default_models_dir
 from ..report.highlight import highlight
 from ..taxonomy import COUNTRY_NAMES, FAMILIES, LABELS
@@ -248,9 +248,7 @@ def write_training_file(state: AppState) -> tuple[Path, int]:
     recs = training_records(state)
     path = state.annotations_dir / "documents-decisions.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in recs), "utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in recs))
     return path, len(recs)
 
 
