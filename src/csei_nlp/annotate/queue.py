@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from ..taxonomy import FAMILIES
-from ..types import stable_id
+from ..types import source_ref, stable_id
 from ..web.db import AppDB, annotation_events as ev, assignments, now, queue_items, settings
 from . import log as annolog
 
@@ -107,7 +107,7 @@ def _pool(store_path: Path, exclude: set[str]) -> list[dict[str, Any]]:
         lab = json.loads(labels or "{}")
         unc = {f: margin_uncertainty(lab.get(f) or {}) for f in FAMILIES}
         pool.append({"passage_id": pid, "doc_id": doc_id, "lang": lang or "und", "site": site or "",
-                     "source": source if offset is None else f"{source}@{offset}", "url": url,
+                     "source": source_ref(source, offset), "url": url,
                      "unc": unc})
     return pool
 
@@ -261,7 +261,7 @@ def passage_with_context(store_path: Path, passage_id: str) -> dict[str, Any] | 
         "before": by[int(idx) - 1]["text"] if int(idx) - 1 in by else "",
         "after": by[int(idx) + 1]["text"] if int(idx) + 1 in by else "",
         "site": doc["site"], "url": doc["url"], "title": doc["title"],
-        "source": doc["source"] if doc["offset"] is None else f"{doc['source']}@{doc['offset']}",
+        "source": source_ref(doc["source"], doc["offset"]),
     }
 
 

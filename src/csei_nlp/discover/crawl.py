@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..fsutil import atomic_open
+from ..pipeline.site import domain_of
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 KEEP_TYPES = HTML_TYPES + ("application/pdf", "text/plain")
@@ -50,8 +51,8 @@ class CrawlStats:
 
 
 def site_of(url: str) -> str:
-    host = (urllib.parse.urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    """The site a link belongs to, as the scanner groups pages (``pipeline.site.domain_of``); "" if none."""
+    return domain_of(url) or ""
 
 
 def _norm(url: str) -> str:

@@ -37,6 +37,7 @@ from ..fsutil import atomic_write_text
 from ..paths import annotations_dir as default_annotations_dir, models_dir as default_models_dir
 from ..report.highlight import highlight
 from ..taxonomy import COUNTRY_NAMES, FAMILIES, LABELS
+from ..types import source_ref
 from . import charts
 from .catalog import COMPONENT_HELP, SORTS, Catalog, Filters
 from .db import DECISIONS, AppDB, database_url
@@ -230,7 +231,7 @@ def training_records(state: AppState) -> list[dict[str, Any]]:
                 out.append({
                     "id": f"decision:{doc['id']}", "doc_id": doc["id"], "site": site, "url": doc["url"],
                     "lang": doc["lang"], "title": doc["title"],
-                    "source": doc["source"] if doc["offset"] is None else f"{doc['source']}@{doc['offset']}",
+                    "source": source_ref(doc["source"], doc["offset"]),
                     "text": full.get("text") or "",
                     "doc_label": {"is_csei": 1 if d["decision"] == "accept" else 0,
                                   "kind": "csei" if d["decision"] == "accept" else "analyst_reject"},
