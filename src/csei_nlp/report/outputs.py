@@ -12,8 +12,6 @@ half-written file.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Any
 from ..fsutil import atomic_write_text
 from ..store.sqlite import Store
 from ..taxonomy import FAMILIES
+from .csvsafe import csv_text
 from .html import render_report
 
 CSV_FIELDS_HEAD = ["rank", "site", "name", "score"]
@@ -97,12 +96,7 @@ def candidates_csv(cands: list[dict[str, Any]]) -> str:
     fields = (CSV_FIELDS_HEAD + list(COMPONENTS) + ["country", "cee", "known", "known_name",
               "n_documents", "languages"] + [f"tags_{f}" for f in FAMILIES]
               + ["top_evidence", "top_evidence_url"])
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-    w.writeheader()
-    for c in cands:
-        w.writerow(candidate_csv_row(c))
-    return buf.getvalue()
+    return csv_text((candidate_csv_row(c) for c in cands), fields)
 
 
 def write_outputs(store: Store, out: Path, manifest: dict[str, Any], cands: list[dict[str, Any]]) -> None:

@@ -13,9 +13,7 @@ follows:
 """
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import json
 import logging
 import secrets
@@ -35,6 +33,7 @@ from ..annotate import agreement, log as annolog, progress, queue
 from ..errors import ConfigError
 from ..fsutil import atomic_write_text
 from ..paths import annotations_dir as default_annotations_dir, models_dir as default_models_dir
+from ..report.csvsafe import csv_text
 from ..report.highlight import highlight
 from ..taxonomy import COUNTRY_NAMES, FAMILIES, LABELS
 from ..types import source_ref
@@ -168,20 +167,10 @@ ANALYSTS = ("admin", "analyst")
 ANYONE = ("admin", "analyst", "annotator")
 
 
-def _csv_cell(v: Any) -> Any:
-    """Neutralise spreadsheet formulas in crawled strings (CSV injection)."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
-
-
 def _csv_response(rows: list[dict[str, Any]], fields: list[str], name: str) -> Response:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: _csv_cell(r.get(k)) for k in fields})
-    return Response(buf.getvalue(), mimetype="text/csv; charset=utf-8",
+    # formulas in crawled strings are neutralised by the shared writer (CSV injection)
+    text = csv_text(rows, fields, lineterminator="\r\n", extrasaction="ignore")
+    return Response(text, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
