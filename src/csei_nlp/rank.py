@@ -28,7 +28,7 @@ from .aggregate import SiteProfile, build_profiles, name_from_titles
 from .config import Config
 from .country import infer_country, is_cee
 from .paths import corpora_dir
-from .pipeline.site import site_key
+from .pipeline.site import domain_of
 from .store.sqlite import Store
 from .taxonomy import FAMILIES
 
@@ -118,7 +118,7 @@ def load_known_cases(path: str = "") -> tuple[KnownCase, ...]:
     with open(p, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             web = (row.get("website") or "").strip()
-            domain = site_key(web if "://" in web else f"http://{web}", None, "") if web else None
+            domain = domain_of(web) if web else None
             out.append(KnownCase(row["name"].strip(), (row.get("country") or "").strip(), web, domain))
     return tuple(out)
 

@@ -28,6 +28,11 @@ Media = Literal["html", "pdf", "text", "markdown", "unknown"]
 FAMILIES: tuple[str, ...] = ("innovation", "helix", "criteria")
 
 
+def source_ref(source: str, offset: int | None = None) -> str:
+    """How a document's origin is written everywhere: ``path``, or ``path@offset`` for a WARC record."""
+    return source if offset is None else f"{source}@{offset}"
+
+
 def stable_id(*parts: object, length: int = 16) -> str:
     """A short, stable hex id from its parts (not a security hash)."""
     h = hashlib.sha1("\x1f".join("" if p is None else str(p) for p in parts).encode("utf-8"))
@@ -79,7 +84,7 @@ class RawInput:
     @property
     def source_ref(self) -> str:
         """``path`` or ``path@offset`` for a WARC record."""
-        return self.source if self.offset is None else f"{self.source}@{self.offset}"
+        return source_ref(self.source, self.offset)
 
 
 @dataclass(slots=True)
@@ -169,7 +174,7 @@ class Document:
 
     @property
     def source_ref(self) -> str:
-        return self.source if self.offset is None else f"{self.source}@{self.offset}"
+        return source_ref(self.source, self.offset)
 
     def fail(self, status: Status, reason: str, detail: str = "") -> "Document":
         """Mark this document as skipped/failed and drop any partial results."""

@@ -46,3 +46,36 @@ def test_no_network(monkeypatch):
     site._extractor.cache_clear()
     site._domain_of_host.cache_clear()
     assert site_key("https://www.pomoc.gov.pl/x", None, "a.html") == "pomoc.gov.pl"
+
+
+@pytest.mark.parametrize("a,b,same", [
+    ("https://www.klaster.lomza.pl/a", "http://klaster.lomza.pl/b", True),
+    ("https://news.example.org/x", "https://www.example.org/", True),   # one organisation, one site
+    ("https://a.blogspot.com/x", "https://b.blogspot.com/x", False),
+    ("https://example.org/", "https://example.com/", False),
+])
+def test_one_definition_of_a_site(a, b, same):
+    """The crawler's same-site rule, the scanner's profiles and country lookup share pipeline.site."""
+    from csei_nlp.discover.crawl import site_of
+
+    assert site_of(a) == site_key(a, None, "x") and site_of(b) == site_key(b, None, "x")
+    assert (site_of(a) == site_of(b)) is same
+    assert site_of("mailto:x@example.org") == ""
+
+
+def test_country_and_known_cases_parse_sites_with_pipeline_site():
+    from csei_nlp.country import country_from_tld, infer_country
+
+    assert country_from_tld("klaster.lomza.pl") == "PL"
+    assert country_from_tld("https://www.zadruga.coop.hr:8443/a") == "HR"
+    assert country_from_tld("http://пример.бг/") == "BG"  # IDN ccTLD, punycoded by pipeline.site
+    assert country_from_tld("file:/crawl/a.html") is None and country_from_tld("example.org") is None
+    assert infer_country("http://пример.бг/", [], None).country == "BG"
+
+
+def test_source_ref_has_one_owner():
+    from csei_nlp.types import Document, RawInput, source_ref
+
+    assert source_ref("a.warc.gz", 1200) == "a.warc.gz@1200" and source_ref("r.pdf") == "r.pdf"
+    assert RawInput(source="a.warc.gz", media="html", offset=0).source_ref == "a.warc.gz@0"
+    assert Document.from_raw(RawInput(source="r.pdf", media="pdf")).source_ref == "r.pdf"

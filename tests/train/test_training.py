@@ -95,6 +95,31 @@ def test_best_threshold_maximises_f1():
     t = best_threshold(y, p)
     assert 0.2 < t <= 0.6  # take all three positives (F1 0.857) rather than the top two (0.8)
     assert best_threshold(np.zeros(4, int), np.array([0.1, 0.2, 0.3, 0.4])) == 0.5
+    # ties go together: the cut is never between two equal scores
+    t = best_threshold(np.array([1, 0, 1, 0]), np.array([0.9, 0.5, 0.5, 0.1]))
+    assert t == pytest.approx(0.3)  # (0.5 + 0.1) / 2: both 0.5s in, F1 0.8 beats 0.667 at 0.9
+
+
+def test_family_metrics_match_scikit_learn():
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    from csei_nlp.train.evaluate import family_metrics
+
+    Y = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 0], [1, 0, 0], [0, 1, 0]])
+    P = np.array([[.9, .2, .1], [.4, .8, .3], [.6, .7, .2], [.1, .1, .9], [.8, .3, .1], [.2, .4, .1]])
+    thr = np.array([0.5, 0.5, 0.5])
+    m = family_metrics(Y, P, thr, ["a", "b", "c"], langs=["pl", "pl", "de", "de", "pl", "de"])
+    pred = (P >= 0.5).astype(int)
+    p, r, f, s = precision_recall_fscore_support(Y, pred, zero_division=0)
+    for j, lab in enumerate("abc"):
+        assert m["labels"][lab] == {"precision": round(p[j], 4), "recall": round(r[j], 4), "f1": round(f[j], 4),
+                                    "support": int(s[j]), "predicted": int(pred[:, j].sum())}
+    # label "a": tp 2 (rows 0, 4), fp 1 (row 2), fn 1 (row 1): P = R = F1 = 2/3
+    assert m["labels"]["a"]["f1"] == 0.6667
+    # label "c" has no support: it is left out of the macro average, and its false positive counts in micro
+    assert m["macro_f1"] == round((f[0] + f[1]) / 2, 4)
+    assert m["micro_f1"] == round(f1_score(Y, pred, average="micro"), 4)
+    assert m["by_lang"]["pl"]["micro_f1"] == round(f1_score(Y[[0, 1, 4]], pred[[0, 1, 4]], average="micro"), 4)
 
 
 def test_composite_score_scores_organisations_and_leaves_out_its_references(run, repo_dir):

@@ -14,7 +14,52 @@ def test_cohen_kappa_matches_scikit_learn():
     a = [1, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 1]
     b = [1, 0, 0, 1, 0, 1, 1, 0, 1, 0, 0, 1]
     assert agreement.cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b))
+    # hand-computed: po = 9/12, pe = (7*6 + 5*6)/144 = 0.5, kappa = (0.75 - 0.5) / 0.5
+    assert agreement.cohen_kappa(a, b) == pytest.approx(0.5)
     assert agreement.cohen_kappa([1], [1]) is None
+
+
+@pytest.mark.parametrize("a,b", [([0, 0, 0], [0, 0, 0]), ([1, 1, 1, 1], [1, 1, 1, 1])])
+def test_cohen_kappa_undefined_is_none_not_one(a, b):
+    # a label nobody (or everybody) used: no chance agreement to correct for
+    assert agreement.cohen_kappa(a, b) is None
+    assert agreement.krippendorff_alpha_nominal(list(zip(a, b))) is None
+
+
+def test_report_pairwise_kappa_for_every_pair_and_alpha():
+    # three annotators; every pair shares passages
+    lab = lambda on: {"innovation": ["social"] if on else []}  # noqa: E731
+    live = {
+        "p1": {"ann": lab(1), "bob": lab(1), "cat": lab(1)},
+        "p2": {"ann": lab(0), "bob": lab(0), "cat": lab(1)},
+        "p3": {"ann": lab(1), "bob": lab(0), "cat": lab(1)},
+        "p4": {"ann": lab(0), "bob": lab(0)},
+        "p5": {"bob": lab(1), "cat": lab(1)},
+        "p6": {"ann": lab(0), "cat": lab(0)},
+    }
+    from sklearn.metrics import cohen_kappa_score
+    import krippendorff
+    import numpy as np
+
+    rep = agreement.report(live)
+    m = rep["labels"]["innovation:social"]
+    assert set(m["pairs"]) == {"ann|bob", "ann|cat", "bob|cat"}
+    want = {}
+    for x, y in (("ann", "bob"), ("ann", "cat"), ("bob", "cat")):
+        shared = [by for by in live.values() if x in by and y in by]
+        va = [int("social" in by[x]["innovation"]) for by in shared]
+        vb = [int("social" in by[y]["innovation"]) for by in shared]
+        want[f"{x}|{y}"] = cohen_kappa_score(va, vb)
+        assert m["pairs"][f"{x}|{y}"] == {"n": len(shared), "kappa": round(want[f"{x}|{y}"], 3)}
+    assert m["kappa"] == round(float(np.mean(list(want.values()))), 3)
+    data = [[int("social" in by[a]["innovation"]) if a in by else np.nan for by in live.values()]
+            for a in ("ann", "bob", "cat")]
+    assert m["alpha"] == round(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"), 3)
+    assert m["n"] == 6 and m["positives"] == 8 and m["agreement"] == round(4 / 6, 3)
+    # a label nobody used: undefined, not perfect
+    nobody = rep["labels"]["innovation:ecological"]
+    assert nobody["kappa"] is None and nobody["alpha"] is None and nobody["agreement"] == 1.0
+    assert all(p["kappa"] is None for p in nobody["pairs"].values())
 
 
 def test_krippendorff_alpha_reference_example():

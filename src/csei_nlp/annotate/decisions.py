@@ -8,12 +8,13 @@ review app only triggers it.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import atomic_write_text
 from ..store.appdb import AppDB
 from ..store.catalog import Catalog
+from ..types import source_ref
 
 DECISIONS_FILE = "documents-decisions.jsonl"  # the name train.feedback reads
 
@@ -38,7 +39,7 @@ def training_records(db: AppDB, store_path: Path) -> list[dict[str, Any]]:
                 out.append({
                     "id": f"decision:{doc['id']}", "doc_id": doc["id"], "site": site, "url": doc["url"],
                     "lang": doc["lang"], "title": doc["title"],
-                    "source": doc["source"] if doc["offset"] is None else f"{doc['source']}@{doc['offset']}",
+                    "source": source_ref(doc["source"], doc["offset"]),
                     "text": full.get("text") or "",
                     "doc_label": {"is_csei": 1 if d["decision"] == "accept" else 0,
                                   "kind": "csei" if d["decision"] == "accept" else "analyst_reject"},
@@ -56,7 +57,5 @@ def write_training_file(db: AppDB, store_path: Path, annotations_dir: Path) -> t
     recs = training_records(db, store_path)
     path = annotations_dir / DECISIONS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    tmp.write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in recs), "utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in recs))
     return path, len(recs)

@@ -35,7 +35,7 @@ from ..store import queue as qstore
 from ..store.appdb import AppDB, now
 from ..store.queue import adjudications, live_labels, stats
 from ..taxonomy import FAMILIES
-from ..types import stable_id
+from ..types import source_ref, stable_id
 from . import log as annolog
 
 __all__ = ["QueueParams", "margin_uncertainty", "refill", "next_item", "passage_with_context", "clean_labels",
@@ -106,7 +106,7 @@ def _pool(store_path: Path, exclude: set[str]) -> list[dict[str, Any]]:
         lab = json.loads(labels or "{}")
         unc = {f: margin_uncertainty(lab.get(f) or {}) for f in FAMILIES}
         pool.append({"passage_id": pid, "doc_id": doc_id, "lang": lang or "und", "site": site or "",
-                     "source": source if offset is None else f"{source}@{offset}", "url": url,
+                     "source": source_ref(source, offset), "url": url,
                      "unc": unc})
     return pool
 
@@ -223,7 +223,7 @@ def passage_with_context(store_path: Path, passage_id: str) -> dict[str, Any] | 
         "before": by[int(idx) - 1]["text"] if int(idx) - 1 in by else "",
         "after": by[int(idx) + 1]["text"] if int(idx) + 1 in by else "",
         "site": doc["site"], "url": doc["url"], "title": doc["title"],
-        "source": doc["source"] if doc["offset"] is None else f"{doc['source']}@{doc['offset']}",
+        "source": source_ref(doc["source"], doc["offset"]),
     }
 
 

@@ -17,7 +17,6 @@ local-language pages.
 from __future__ import annotations
 
 import heapq
-import os
 import re
 import time
 import urllib.error
@@ -32,6 +31,9 @@ from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from .job import CrawlConfig
+
+from ..fsutil import atomic_open
+from ..pipeline.site import domain_of
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 KEEP_TYPES = HTML_TYPES + ("application/pdf", "text/plain")
@@ -52,8 +54,8 @@ class CrawlStats:
 
 
 def site_of(url: str) -> str:
-    host = (urllib.parse.urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
+    """The site a link belongs to, as the scanner groups pages (``pipeline.site.domain_of``); "" if none."""
+    return domain_of(url) or ""
 
 
 def _norm(url: str) -> str:
@@ -136,7 +138,7 @@ def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: CrawlConfig, *,
                   sleep: Callable[[float], None] = time.sleep) -> CrawlStats:
     """Crawl from ``seeds`` with the ``[crawl]`` settings and write ``warc_path`` (gzipped WARC).
 
-    The file appears only when the crawl is complete (written to ``.part`` and renamed).
+    The file appears only when the crawl is complete (``fsutil.atomic_open``: a temp file, renamed).
     Network errors are counted and logged, never raised.
     """
     from warcio.statusandheaders import StatusAndHeaders
@@ -172,8 +174,7 @@ def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: CrawlConfig, *,
 
     path = Path(warc_path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    part = path.with_name(path.name + ".part")
-    with open(part, "wb") as fh:
+    with atomic_open(path, "wb") as fh:
         writer = WARCWriter(fh, gzip=True)
         info = writer.create_warcinfo_record(path.name, {
             "software": "csei-nlp discover crawler", "format": "WARC File Format 1.1",
@@ -236,9 +237,6 @@ def crawl_to_warc(seeds: list[str], warc_path: str | Path, cfg: CrawlConfig, *,
                     continue
                 # a translation of this page in a preferred language is worth as much as the page
                 push(link, depth if alternate and lang_rank(hint) == 0 else depth + 1, hint)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(part, path)
     return stats
 
 

@@ -9,13 +9,13 @@ open web and are untrusted.
 """
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 import xml.etree.ElementTree as ET
 from typing import Any
 
 import jinja2
+
+from ..report.csvsafe import csv_text
 
 CSV_FIELDS = ["change", "focus", "site", "name", "score", "prev_score", "rank", "country", "cee",
               "known", "known_name", "n_documents", "languages", "tags_innovation", "tags_helix",
@@ -33,23 +33,22 @@ def _fmt(v: Any) -> str:
 
 
 def changes_csv(rows: list[dict[str, Any]], run_id: str) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_FIELDS, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        tags = r.get("tags") or {}
-        w.writerow({
-            "change": r["change"], "focus": int(bool(r.get("focus"))), "site": r["site"],
-            "name": r.get("name") or "", "score": _fmt(r.get("score")), "prev_score": _fmt(r.get("prev_score")),
-            "rank": _fmt(r.get("rank")), "country": r.get("country") or "", "cee": int(bool(r.get("cee"))),
-            "known": int(bool(r.get("known"))), "known_name": r.get("known_name") or "",
-            "n_documents": _fmt(r.get("n_documents")), "languages": " ".join(r.get("languages") or []),
-            "tags_innovation": " ".join(tags.get("innovation", [])), "tags_helix": " ".join(tags.get("helix", [])),
-            "tags_criteria": " ".join(tags.get("criteria", [])), "url": (r.get("urls") or [""])[0] or "",
-            "top_evidence": r.get("top_evidence") or "", "top_evidence_url": r.get("top_evidence_url") or "",
-            "run_id": run_id,
-        })
-    return buf.getvalue()
+    return csv_text((_csv_row(r, run_id) for r in rows), CSV_FIELDS)
+
+
+def _csv_row(r: dict[str, Any], run_id: str) -> dict[str, Any]:
+    tags = r.get("tags") or {}
+    return {
+        "change": r["change"], "focus": int(bool(r.get("focus"))), "site": r["site"],
+        "name": r.get("name") or "", "score": _fmt(r.get("score")), "prev_score": _fmt(r.get("prev_score")),
+        "rank": _fmt(r.get("rank")), "country": r.get("country") or "", "cee": int(bool(r.get("cee"))),
+        "known": int(bool(r.get("known"))), "known_name": r.get("known_name") or "",
+        "n_documents": _fmt(r.get("n_documents")), "languages": " ".join(r.get("languages") or []),
+        "tags_innovation": " ".join(tags.get("innovation", [])), "tags_helix": " ".join(tags.get("helix", [])),
+        "tags_criteria": " ".join(tags.get("criteria", [])), "url": (r.get("urls") or [""])[0] or "",
+        "top_evidence": r.get("top_evidence") or "", "top_evidence_url": r.get("top_evidence_url") or "",
+        "run_id": run_id,
+    }
 
 
 _DIGEST = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True).from_string("""\

@@ -14,14 +14,13 @@ only when a label has no whole-word term; case-sensitive acronyms lose their
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ConfigError
 from ..pipeline.cues import available_languages, fold, load_terms
+from ..report.csvsafe import csv_text
 from ..taxonomy import CEE_COUNTRIES, LANGUAGE_COUNTRIES
 
 PAIRS: tuple[tuple[str, str], ...] = (("self_designation", "legal_form"), ("self_designation", "cooperation"),
@@ -105,11 +104,6 @@ def export(rows: list[dict[str, Any]], fmt: str) -> str:
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if fmt != "csv":
         raise ConfigError(f"--format: expected csv or jsonl, got {fmt!r}")
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["lang", "cee", "countries", "kind", "query", "labels", "wildcard"],
-                       lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({**r, "cee": int(r["cee"]), "countries": " ".join(r["countries"]),
-                    "labels": " ".join(r["labels"]), "wildcard": int(r["wildcard"])})
-    return buf.getvalue()
+    return csv_text(({**r, "cee": int(r["cee"]), "countries": " ".join(r["countries"]),
+                      "labels": " ".join(r["labels"]), "wildcard": int(r["wildcard"])} for r in rows),
+                    ["lang", "cee", "countries", "kind", "query", "labels", "wildcard"])

@@ -35,13 +35,14 @@ from typing import Any, Callable
 
 from ..config import Config, as_dict
 from ..errors import CseiError
-from ..report.outputs import _atomic_write, candidates_csv
+from ..fsutil import atomic_write_text, fsync_dir
+from ..report.outputs import candidates_csv
 from ..store.sqlite import Store
 from .diff import CHANGE_ORDER, diff_candidates, snapshot_row
 from .feed import atom_feed, changes_csv, digest_html
 from .job import Job
 from .lock import JobLock
-from .state import StateDB, clear_dir, fsync_dir, scan_inputs, write_marker
+from .state import StateDB, clear_dir, scan_inputs, write_marker
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_PARTIAL = 0, 1, 2, 3, 4
 
@@ -223,8 +224,8 @@ def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[s
             store_counts = store.counts()
         finally:
             store.close()
-        _atomic_write(job.state_dir / "candidates.csv", candidates_csv(cands))
-        _atomic_write(job.state_dir / "candidates.jsonl",
+        atomic_write_text(job.state_dir / "candidates.csv", candidates_csv(cands))
+        atomic_write_text(job.state_dir / "candidates.jsonl",
                       "".join(json.dumps(c, ensure_ascii=False, sort_keys=True) + "\n" for c in cands))
         hook("ranked", {"candidates": len(cands)})
 
@@ -294,8 +295,8 @@ def _write_report(job: Job, state: StateDB, run_id: str, finished: str, changes:
     latest = job.report_dir / "latest"
     latest.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        _atomic_write(out / name, text)
+        atomic_write_text(out / name, text)
     for name, text in files.items():
-        _atomic_write(latest / name, text)
-    _atomic_write(latest / "RUN_ID", run_id + "\n")
+        atomic_write_text(latest / name, text)
+    atomic_write_text(latest / "RUN_ID", run_id + "\n")
     return out

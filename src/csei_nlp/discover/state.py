@@ -20,16 +20,16 @@ never trusted.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import atomic_write_text
 from ..store.jobs import InputFile, JobStore, Shard
 from ..types import sha256_file, stable_id
 
-__all__ = ["DONE", "InputFile", "Shard", "StateDB", "scan_inputs", "write_marker", "clear_dir", "fsync_dir"]
+__all__ = ["DONE", "InputFile", "Shard", "StateDB", "scan_inputs", "write_marker", "clear_dir"]
 
 DONE = "_DONE"
 
@@ -108,12 +108,7 @@ def scan_inputs(paths: list[Path], known: dict[str, sqlite3.Row], fingerprint: s
 
 
 def write_marker(folder: Path, payload: dict[str, Any]) -> None:
-    tmp = folder / (DONE + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(_j(payload))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / DONE)
+    atomic_write_text(folder / DONE, _j(payload))
 
 
 def clear_dir(path: Path) -> None:
@@ -121,12 +116,3 @@ def clear_dir(path: Path) -> None:
         shutil.rmtree(path)
 
 
-def fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -5,6 +5,11 @@ Profiles are built per site, so pages of ``www.klaster.lomza.pl`` and
 ``b.blogspot.com`` must not. We use the registrable domain from the Public
 Suffix List bundled with tldextract - offline: the list is never fetched at run
 time, so results do not change from one run to the next.
+
+This module is the one definition of a site: the scanner's profiles
+(``site_key``), the crawler's same-site rule (``discover.crawl.site_of``), the
+known-case matching in ``rank`` and the ccTLD lookup in ``country`` all go
+through it.
 """
 from __future__ import annotations
 
@@ -27,6 +32,11 @@ def _extractor():  # type: ignore[no-untyped-def]
     # separate the sites hosted under them.
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True,
                                  include_psl_private_domains=True)
+
+
+def host_of(url: str | None) -> str | None:
+    """The normalised host of an http(s) address or bare ``host/path``: lower case, IDNA, no port; else None."""
+    return _host(url) if url else None
 
 
 def _host(url: str) -> str | None:

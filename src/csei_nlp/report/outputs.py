@@ -12,25 +12,18 @@ half-written file.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import atomic_write_text
 from ..store.sqlite import Store
 from ..taxonomy import FAMILIES
+from .csvsafe import csv_text
 from .html import render_report
 
 CSV_FIELDS_HEAD = ["rank", "site", "name", "score"]
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _jsonl(rows: Iterable[dict[str, Any]]) -> str:
@@ -103,21 +96,16 @@ def candidates_csv(cands: list[dict[str, Any]]) -> str:
     fields = (CSV_FIELDS_HEAD + list(COMPONENTS) + ["country", "cee", "known", "known_name",
               "n_documents", "languages"] + [f"tags_{f}" for f in FAMILIES]
               + ["top_evidence", "top_evidence_url"])
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-    w.writeheader()
-    for c in cands:
-        w.writerow(candidate_csv_row(c))
-    return buf.getvalue()
+    return csv_text((candidate_csv_row(c) for c in cands), fields)
 
 
 def write_outputs(store: Store, out: Path, manifest: dict[str, Any], cands: list[dict[str, Any]]) -> None:
     docs = [document_line(r) for r in store.document_rows(status=None)]
-    _atomic_write(out / "documents.jsonl", _jsonl(docs))
+    atomic_write_text(out / "documents.jsonl", _jsonl(docs))
     fails = [{"source": f["source"], "status": f["status"], "reason": f["reason"], "detail": f["detail"]}
              for f in store.failures()]
-    _atomic_write(out / "failures.jsonl", _jsonl(fails))
-    _atomic_write(out / "candidates.csv", candidates_csv(cands))
-    _atomic_write(out / "candidates.jsonl", _jsonl(cands))
-    _atomic_write(out / "report.html", render_report(cands, manifest))
-    _atomic_write(out / "run.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))
+    atomic_write_text(out / "failures.jsonl", _jsonl(fails))
+    atomic_write_text(out / "candidates.csv", candidates_csv(cands))
+    atomic_write_text(out / "candidates.jsonl", _jsonl(cands))
+    atomic_write_text(out / "report.html", render_report(cands, manifest))
+    atomic_write_text(out / "run.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..taxonomy import FAMILIES
+from ..types import source_ref
 from .sqlite import Store
 from .wal import connect_wal
 
@@ -217,7 +218,7 @@ class Catalog:
             spans = json.loads(r["spans"] or "[]")
             rel = [{**s, "start": s["start"] - r["start"], "end": s["end"] - r["start"]} for s in spans]
             out.append({"doc_id": r["doc_id"], "passage": r["idx"], "text": r["text"], "spans": rel,
-                        "url": r["url"], "source": r["source"] if r["offset"] is None else f"{r['source']}@{r['offset']}",
+                        "url": r["url"], "source": source_ref(r["source"], r["offset"]),
                         "groups": sorted({s["family"] for s in spans})})
         out.sort(key=lambda e: (-len(e["groups"]), -len(e["spans"]), e["doc_id"], e["passage"]))
         return out[:limit]

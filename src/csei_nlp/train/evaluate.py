@@ -46,14 +46,25 @@ N_CROSS_LINGUAL = 4
 # --- metrics ------------------------------------------------------------------
 
 def _prf(y: np.ndarray, pred: np.ndarray) -> dict[str, float]:
-    tp = int(((y == 1) & (pred == 1)).sum())
-    fp = int(((y == 0) & (pred == 1)).sum())
-    fn = int(((y == 1) & (pred == 0)).sum())
-    p = tp / (tp + fp) if tp + fp else 0.0
-    r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "support": int(y.sum()),
-            "predicted": int(pred.sum())}
+    """Binary precision, recall and F1 of the positive class (scikit-learn; 0 where undefined)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    y, pred = np.asarray(y, dtype=int).ravel(), np.asarray(pred, dtype=int).ravel()
+    p = r = f = 0.0
+    if len(y):
+        p, r, f, _ = precision_recall_fscore_support(y, pred, labels=[1], average="binary", pos_label=1,
+                                                     zero_division=0)
+    return {"precision": round(float(p), 4), "recall": round(float(r), 4), "f1": round(float(f), 4),
+            "support": int(y.sum()), "predicted": int(pred.sum())}
+
+
+def _micro_f1(Y: np.ndarray, pred: np.ndarray) -> float:
+    """Micro-F1 over all (passage, label) decisions (scikit-learn)."""
+    from sklearn.metrics import f1_score
+
+    if not np.asarray(Y).size:
+        return 0.0
+    return round(float(f1_score(Y, pred, average="micro", zero_division=0)), 4)
 
 
 def family_metrics(Y: np.ndarray, P: np.ndarray, thr: np.ndarray, labels: Sequence[str],
@@ -65,7 +76,7 @@ def family_metrics(Y: np.ndarray, P: np.ndarray, thr: np.ndarray, labels: Sequen
     out: dict[str, Any] = {
         "n": int(len(Y)),
         "macro_f1": round(float(np.mean(with_support)), 4) if with_support else None,
-        "micro_f1": _prf(Y.ravel(), pred.ravel())["f1"],
+        "micro_f1": _micro_f1(Y, pred),
         "labels": per,
     }
     if langs is not None:
@@ -74,7 +85,7 @@ def family_metrics(Y: np.ndarray, P: np.ndarray, thr: np.ndarray, labels: Sequen
         for lang in sorted(set(langs)):
             m = langs == lang
             by_lang[lang] = {"n": int(m.sum()), "cee": is_cee_lang(lang),
-                             "micro_f1": _prf(Y[m].ravel(), pred[m].ravel())["f1"]}
+                             "micro_f1": _micro_f1(Y[m], pred[m])}
         out["by_lang"] = by_lang
         for name, mask in (("cee", np.array([is_cee_lang(x) for x in langs], bool)),):
             if mask.any():

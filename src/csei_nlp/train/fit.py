@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ..fsutil import atomic_open, atomic_write_text
 from ..pipeline.classify import CARD_SUFFIX, FORMAT_VERSION, MODEL_SUFFIX, positive_proba, predict_proba_matrix
 
 C_GRID = (0.03, 0.1, 0.3, 1.0)
@@ -89,22 +89,23 @@ def fit_multilabel(X: np.ndarray, Y: np.ndarray, labels: Sequence[str], C: float
 def best_threshold(y: np.ndarray, p: np.ndarray, default: float = 0.5) -> float:
     """The probability cut that maximises F1 on (y, p); ``default`` without positives.
 
+    Precision and recall at every distinct score come from scikit-learn's
+    ``precision_recall_curve``; among cuts with the best F1 the highest wins.
     The cut is put halfway between the chosen score and the next lower one, so
     that it is not tuned to the last decimal of a single dev example.
     """
+    from sklearn.metrics import precision_recall_curve
+
     y = np.asarray(y, dtype=int)
-    if y.sum() == 0 or len(y) == 0:
+    if len(y) == 0 or y.sum() == 0:
         return default
-    order = np.argsort(-p, kind="stable")
-    ps, ys = p[order], y[order]
-    tp = np.cumsum(ys)
-    k = np.arange(1, len(ys) + 1)
-    f1 = 2 * tp / (k + ys.sum())
-    # only cut where the score changes (ties go together)
-    valid = np.r_[ps[1:] < ps[:-1], True]
-    i = int(np.argmax(np.where(valid, f1, -1)))
-    lower = ps[i + 1] if i + 1 < len(ps) else 0.0
-    return float(np.clip((ps[i] + lower) / 2, 0.02, 0.98))
+    prec, rec, scores = precision_recall_curve(y, np.asarray(p, dtype=float), drop_intermediate=False)
+    prec, rec = prec[:-1], rec[:-1]  # the last point (recall 0) has no threshold
+    denom = prec + rec
+    f1 = np.divide(2 * prec * rec, denom, out=np.zeros_like(denom), where=denom > 0)
+    i = int(np.flatnonzero(np.isclose(f1, f1.max(), rtol=0, atol=1e-12))[-1])  # scores ascend: last = highest
+    lower = scores[i - 1] if i > 0 else 0.0
+    return float(np.clip((scores[i] + lower) / 2, 0.02, 0.98))
 
 
 def choose_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -254,12 +255,9 @@ def save_model(models_dir: Path, name: str, model: dict[str, Any], card: dict[st
     card = {"name": name, "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
             "versions": versions(), "format": FORMAT_VERSION, **card}
     path, card_path = models_dir / f"{name}{MODEL_SUFFIX}", models_dir / f"{name}{CARD_SUFFIX}"
-    tmp = path.with_suffix(".skops.tmp")
-    sio.dump(model, tmp)
-    os.replace(tmp, path)
-    tmpc = card_path.with_suffix(".tmp")
-    tmpc.write_text(json.dumps(card, indent=2, ensure_ascii=False, sort_keys=False) + "\n", "utf-8")
-    os.replace(tmpc, card_path)
+    with atomic_open(path, "wb") as fh:
+        sio.dump(model, fh)
+    atomic_write_text(card_path, json.dumps(card, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
 
 __all__ = ["best_threshold", "choose_thresholds", "crossfit_macro_f1", "fit_binary", "fit_candidate", "fit_family",

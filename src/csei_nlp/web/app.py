@@ -27,7 +27,9 @@ from werkzeug.exceptions import HTTPException
 from .. import config as config_mod
 from ..config import Config
 from ..errors import ConfigError
+from ..fsutil import atomic_write_text
 from ..paths import annotations_dir as default_annotations_dir, models_dir as default_models_dir
+from ..report.csvsafe import csv_text
 from ..report.highlight import highlight
 from ..store.appdb import AppDB, database_url
 from ..store.catalog import Catalog

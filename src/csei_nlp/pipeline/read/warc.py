@@ -25,7 +25,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
 from ...config import Config
-from ...types import RawInput
+from ...types import RawInput, source_ref
 from .discover import gunzip_head, looks_like_html
 
 _SKIP_TYPES = {
@@ -257,7 +257,7 @@ def _iterate(fh: Any, source: str, max_bytes: int, state: _State, recovered: str
             pending = RawInput(
                 source=source, media="unknown", offset=offset, url=raw.url, fetch_date=raw.fetch_date,
                 status="failed", reason="truncated",
-                detail=(f"{source}@{offset}: record ({record.rec_type}, {raw.url or 'no URI'}) declares "
+                detail=(f"{source_ref(source, offset)}: record ({record.rec_type}, {raw.url or 'no URI'}) declares "
                         f"{declared} bytes but the file ends before that; records before it were read"),
             )
             continue
@@ -269,7 +269,7 @@ def _iterate(fh: Any, source: str, max_bytes: int, state: _State, recovered: str
             yield raw
             yield RawInput(
                 source=source, media="unknown", offset=offset + length, status="failed", reason="malformed",
-                detail=(f"{source}@{offset + length}: the record at offset {offset} is not followed by the "
+                detail=(f"{source_ref(source, offset + length)}: the record at offset {offset} is not followed by the "
                         f"WARC record separator (its Content-Length is probably wrong); "
                         f"its text may be cut: {' '.join(warn.getvalue().split())[:200]}"),
             )

@@ -6,14 +6,13 @@ training file holds is decided in :mod:`csei_nlp.annotate.decisions`.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 
 from ...annotate import decisions as training, formats, log as annolog
+from ...report.csvsafe import csv_text
 from ...store.catalog import SORTS, Filters
 from ...taxonomy import FAMILIES
 from ..common import ANALYSTS, catalog, roles, state
@@ -23,20 +22,10 @@ bp = Blueprint("export", __name__)
 DECISION_FIELDS = ["id", "site", "decision", "note", "user_name", "created", "model_version", "run_id"]
 
 
-def _csv_cell(v: Any) -> Any:
-    """Neutralise spreadsheet formulas in crawled strings (CSV injection)."""
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    return v
-
-
 def _csv_response(rows: list[dict[str, Any]], fields: list[str], name: str) -> Response:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: _csv_cell(r.get(k)) for k in fields})
-    return Response(buf.getvalue(), mimetype="text/csv; charset=utf-8",
+    # formulas in crawled strings are neutralised by the shared writer (CSV injection)
+    text = csv_text(rows, fields, lineterminator="\r\n", extrasaction="ignore")
+    return Response(text, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
