@@ -38,6 +38,17 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _log_progress(logger: str) -> None:
+    """Show a long command's progress lines (INFO on ``logger``) on stderr."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    lg = logging.getLogger(logger)
+    lg.addHandler(handler)
+    lg.setLevel(logging.INFO)
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from . import config
     from .train import train_all, format_report
@@ -46,8 +57,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config)
     before = load_cards(args.models)
+    _log_progress("csei_nlp.train")
     report = train_all(args.annotations, args.models, cfg)
     print(format_report(report))
+    if report.get("previous_models"):
+        print(f"\nThe previous models are kept in {report['previous_models']}; "
+              f"`csei models rollback` restores them.")
     print("\n## Change per label since the previous models (dev split)\n")
     print(format_changes(metric_changes(before, load_cards(args.models))))
     return EXIT_OK

@@ -29,7 +29,7 @@ from ..pipeline.classify import (CANDIDATE, SUBJECT, VOICE, Tagger, default_mode
 from ..pipeline.embed.base import embedder_id as cfg_embedder_id
 from ..taxonomy import FAMILIES
 from ..pipeline.tag import Tagging
-from . import baseline
+from . import baseline, release
 from .composite import composite_metrics, roc_auc
 from .data import Dataset, DocRecord, is_cee_lang, load_dataset
 from .features import (cue_feature_names, doc_inputs, label_matrix, make_embedder, passage_features)
@@ -152,6 +152,17 @@ def _doc_probs(model_by_fam: dict[str, dict[str, Any]], X: np.ndarray) -> dict[s
     return {f: predict_proba_matrix(m, X) for f, m in model_by_fam.items()}
 
 
+class _Steps:
+    """Numbered progress lines on the ``csei_nlp.train`` logger (``csei train`` shows them on stderr)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.n, self.t0 = total, 0, time.perf_counter()
+
+    def __call__(self, msg: str, *args: Any) -> None:
+        self.n += 1
+        log.info("[%d/%d %5.0fs] " + msg, self.n, self.total, time.perf_counter() - self.t0, *args)
+
+
 def _prepare(annotations_dir: str | Path, cfg: Config, min_cee: int) -> tuple[Dataset, dict[str, str]]:
     ds = load_dataset(annotations_dir, cfg)
     splits = assign_splits(ds.docs, min_cee_test_langs=min_cee)
@@ -165,13 +176,36 @@ def _prepare(annotations_dir: str | Path, cfg: Config, min_cee: int) -> tuple[Da
 def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Config,
               cache_dir: str | Path | None = None, min_cee_test_langs: int = MIN_CEE_TEST_LANGS,
               cross_lingual: bool = True, with_baseline: bool = True, write_eval: bool = True) -> dict[str, Any]:
-    """Train, save and evaluate every model; returns the report (see ``format_report``)."""
-    t0 = time.perf_counter()
+    """Train, save and evaluate every model; returns the report (see ``format_report``).
+
+    The models replaced are kept first (:mod:`.release`); if training fails
+    part-way, they are put back, so a scan never meets half a model set.
+    """
     models_dir = Path(models_dir) if models_dir else default_models_dir()
+    kept = release.snapshot(models_dir)
+    try:
+        report = _train_all(annotations_dir, models_dir, cfg, cache_dir, min_cee_test_langs, cross_lingual,
+                            with_baseline, write_eval)
+    except BaseException:
+        if kept is not None:
+            release.restore(models_dir, kept)
+        raise
+    report["previous_models"] = str(kept) if kept else None
+    return report
+
+
+def _train_all(annotations_dir: str | Path, models_dir: Path, cfg: Config, cache_dir: str | Path | None,
+               min_cee_test_langs: int, cross_lingual: bool, with_baseline: bool,
+               write_eval: bool) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    step = _Steps(7 + cross_lingual + with_baseline)
+    step("reading annotations in %s", annotations_dir)
     ds, splits = _prepare(annotations_dir, cfg, min_cee_test_langs)
     emb = make_embedder(cfg, cache_dir)
     names = cue_feature_names()
     t_embed = time.perf_counter()
+    step("embedding %d passages and %d documents (vectors not in the cache are computed: a few per second "
+         "on a CPU)", len(ds.passages), len(ds.docs))
     pf = passage_features(emb, ds.passages, names)
     X = pf.X
     ps = passage_split(ds.passages, splits)
@@ -184,6 +218,7 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Config,
     known = {p.text: (pf.vectors[i], pf.cues[i], pf.spans[i]) for i, p in enumerate(ds.passages)}
     di = doc_inputs(emb, ds.docs, names, known)
     t_embed = time.perf_counter() - t_embed
+    log.info("    %d texts from the cache, %d embedded", emb.hits, emb.misses)
 
     embedder_card = {"id": emb.id, "dim": emb.dim, "max_tokens": emb.max_tokens}
     common = {"embedder": embedder_card, "cue_features": names, "training_data_hash": ds.data_hash,
@@ -208,6 +243,7 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Config,
     in_dev = np.isin(trdv, dv)
     oof: dict[str, np.ndarray] = {}
     for fam, labels in FAMILIES.items():
+        step("family %s: choosing C by grouped cross-validation, then fitting", fam)
         Y = Ys[fam]
         model, thr, oof[fam], info = select_family(X[trdv], Y[trdv], labels, groups[trdv])
         models[fam], thresholds[fam], Cs[fam] = model, thr, info["C"]
@@ -223,6 +259,7 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Config,
         })
 
     # --- document features: out-of-fold family probabilities for train and dev documents ---
+    step("document models: candidate, subject, voice")
     oof_by_text: dict[str, dict[str, np.ndarray]] = {}
     for k, i in enumerate(trdv):
         oof_by_text[ds.passages[i].text] = {f: oof[f][k] for f in FAMILIES}
@@ -269,13 +306,16 @@ def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Config,
         })
     report["candidate"]["by_origin"] = by_origin_auc(y_doc[dte], p_doc[dte], [ds.docs[i] for i in dte])
     report["pages"] = page_tag_metrics([ds.docs[i] for i in dte], [doc_probs[i] for i in dte], thresholds)
+    step("composite score on the test split")
     tagging = Tagging(cfg, emb, Tagger(models_dir, embedder_id=emb.id))
     report["composite"] = {"test": composite_metrics([ds.docs[i] for i in dte], tagging, cfg.score.weights())}
 
     # --- baseline, cross-lingual ---
     if with_baseline:
+        step("TF-IDF baseline")
         report["baseline"] = run_baseline(ds, splits)
     if cross_lingual:
+        step("cross-lingual transfer")
         report["cross_lingual"] = run_cross_lingual(ds, X, Ys, langs, tr, dv, te, Cs, groups, models, thresholds)
     report["timings_s"] = {"embed": round(t_embed, 1), "total": round(time.perf_counter() - t0, 1)}
     report["models_dir"] = str(models_dir)
