@@ -32,6 +32,7 @@ from typing import Any
 from .. import config as config_mod
 from ..errors import ConfigError
 from ..taxonomy import COUNTRY_NAMES
+from .cron import parse_cron  # validates the expression and the time zone
 
 # section -> key -> default; None marks a required key.  Types follow the defaults.
 SCHEMA: dict[str, dict[str, Any]] = {
@@ -222,8 +223,6 @@ def load_job(path: str | Path) -> Job:
     cfg = config_mod.load(cfg_file, None)
     if inline:
         cfg = config_mod.merge(cfg, inline, origin=f"{p} [config]")
-
-    from .schedule import parse_cron  # validates the expression and the time zone
 
     parse_cron(vals["schedule"]["cron"], vals["schedule"]["timezone"], origin=f"{p}: [schedule] cron")
 
