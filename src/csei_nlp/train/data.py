@@ -289,7 +289,7 @@ _BLANK = re.compile(r"\n\s*\n|\n")
 def page_text(html_bytes: bytes, url: str | None, cfg: dict[str, Any]) -> str:
     """Main text of a page, with the pipeline's own decoder and extractor when present."""
     try:
-        from ..pipeline.read.html import decode_html
+        from ..pipeline.read.charset import decode_html
 
         html, _ = decode_html(html_bytes, None)
     except ImportError:
