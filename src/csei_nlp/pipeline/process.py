@@ -57,11 +57,8 @@ def _extract(doc: Document, raw: RawInput, cfg: Config) -> None:
         doc.fail(res.status, res.reason, res.detail)
         return
     doc.text = res.text
-    doc.title = res.title
-    doc.date = res.date
-    doc.canonical_url = res.canonical_url
-    doc.html_lang = res.html_lang
-    doc.links = res.links
+    for name, value in res.fields.items():
+        setattr(doc, name, value)
     if doc.url is None:
         doc.url = res.url
     doc.text = unicodedata.normalize("NFC", doc.text).strip()

@@ -21,21 +21,18 @@ Config = dict[str, dict[str, Any]]
 class Extraction:
     """What an extractor found: main text and document fields, or why there is none.
 
-    ``meta`` is merged into the document's meta also when status is not ``ok``.
-    ``url`` is the document's own address when the input did not name one.
-    ``clean_chrome`` asks the worker to drop navigation/cookie lines from the text
-    afterwards; ``consent_done`` says the consent filter has already run.
+    ``fields`` are ``Document`` attributes the input told (``title``, ``date``,
+    ``canonical_url``, ``html_lang``, ``links``); ``url`` is the document's own address
+    for when the input did not name one.  ``meta`` is merged into the document's meta,
+    also when status is not ``ok``.  ``clean_chrome`` asks the worker to drop
+    navigation/cookie lines afterwards; ``consent_done`` says the consent filter has run.
     """
 
     text: str = ""
     status: Status = "ok"
     reason: str = ""
     detail: str = ""
-    title: str | None = None
-    date: str | None = None
-    canonical_url: str | None = None
-    html_lang: str | None = None
-    links: list[str] = field(default_factory=list)
+    fields: dict[str, Any] = field(default_factory=dict)
     url: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     clean_chrome: bool = True
@@ -69,9 +66,10 @@ class HtmlExtractor:
         og_url = getattr(ext, "og_url", None)
         if og_url:
             meta["og_url"] = og_url
-        return Extraction(text=ext.text, title=ext.title, date=ext.date, canonical_url=ext.canonical_url,
-                          html_lang=ext.html_lang, links=list(ext.links), url=ext.canonical_url or og_url,
-                          meta=meta, consent_done=True)
+        fields = {"title": ext.title, "date": ext.date, "canonical_url": ext.canonical_url,
+                  "html_lang": ext.html_lang, "links": list(ext.links)}
+        return Extraction(text=ext.text, fields=fields, url=ext.canonical_url or og_url, meta=meta,
+                          consent_done=True)
 
 
 class PdfExtractor:
@@ -85,7 +83,9 @@ class PdfExtractor:
         if res.status != "ok":
             return Extraction(status=res.status, reason=res.reason, detail=res.detail, meta=res.meta,
                               clean_chrome=False)
-        return Extraction(text=res.text, title=res.meta.get("title") or None, meta=res.meta, clean_chrome=False)
+        title = res.meta.get("title")
+        return Extraction(text=res.text, fields={"title": title} if title else {}, meta=res.meta,
+                          clean_chrome=False)
 
 
 class TextExtractor:
