@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .cron import next_fire_times, parse_cron
-
-__all__ = ["make_scheduler", "next_fire_times", "parse_cron"]
+from .cron import parse_cron
 
 
 def make_scheduler(job_files: list[str | Path], cron: str | None = None, *, run_now: bool = False,
