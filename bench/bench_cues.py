@@ -38,7 +38,7 @@ def main() -> None:
     for lang, texts in sorted(by_lang.items()):
         files = cues.resolve_languages(lang)
         t0 = time.perf_counter()
-        m = cues._matcher(files)
+        m = cues.matcher._matcher(files)
         build[lang] = time.perf_counter() - t0
         for _ in range(args.repeat):
             for t in texts:

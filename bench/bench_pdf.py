@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from csei_nlp import config  # noqa: E402
-from csei_nlp.pipeline.read.pdf import extract_pdf  # noqa: E402
+from csei_nlp.pipeline.extract.pdf import extract_pdf  # noqa: E402
 
 FIXTURES = REPO / "tests" / "fixtures" / "pdf"
 REPORTS = REPO / "corpora" / "sample" / "reports"

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from csei_nlp import config  # noqa: E402
 from csei_nlp.pipeline.extract.html import ExtractionError, extract_html  # noqa: E402
-from csei_nlp.pipeline.read.html import decode_html  # noqa: E402
+from csei_nlp.pipeline.read.charset import decode_html  # noqa: E402
 
 
 def norm(s: str) -> str:

@@ -105,7 +105,7 @@ def stage_rates(corpus: Path, n_embed_docs: int) -> dict:
     from csei_nlp.pipeline.extract.html import ExtractionError, extract_html
     from csei_nlp.pipeline.process import process
     from csei_nlp.pipeline.read import iter_inputs
-    from csei_nlp.pipeline.read.html import decode_html
+    from csei_nlp.pipeline.read.charset import decode_html
     from csei_nlp.pipeline.tag import Tagging, cascade_reason
     from csei_nlp.rank import rank_sites
     from csei_nlp.store.sqlite import Store
@@ -257,7 +257,7 @@ def trafilatura_modes(every: int = 2) -> dict:
     from extract_eval import score
 
     from csei_nlp.pipeline.extract.html import ExtractionError, extract_html
-    from csei_nlp.pipeline.read.html import decode_html
+    from csei_nlp.pipeline.read.charset import decode_html
 
     shared = Path(os.environ.get("CSEI_SHARED", REPO.parent / "shared")) / "data" / "trafilatura-eval"
     if not (shared / "gold.jsonl").is_file():

@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+from .cliargs import SubParsers, add_config
 from .errors import CseiError
 
 EXIT_OK, EXIT_FAILED_INPUTS, EXIT_USAGE = 0, 1, 2
@@ -92,7 +93,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .paths import annotations_dir, models_dir
+    """The ``csei`` parser: this module's commands, then each command module's ``register``."""
+    from .discover import cli as discover_cli
+    from .web import cli as web_cli
 
     p = argparse.ArgumentParser(
         prog="csei",
@@ -102,14 +105,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"csei-nlp {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    for register in (register_core, web_cli.register, discover_cli.register):
+        register(sub)
+    return p
 
+
+def _add_data_dirs(p: argparse.ArgumentParser, models_help: str) -> None:
+    from .paths import annotations_dir, models_dir
+
+    p.add_argument("--annotations", default=str(annotations_dir()), metavar="DIR", help="annotations folder")
+    p.add_argument("--models", default=str(models_dir()), metavar="DIR", help=models_help)
+    add_config(p)
+
+
+def register_core(sub: SubParsers) -> None:
+    """``csei scan``, ``csei train`` and ``csei eval``."""
     s = sub.add_parser("scan", help="read files, folders and WARCs; extract, tag and rank candidates",
                        description="Scan inputs into OUTDIR: documents.jsonl, failures.jsonl, "
                                    "candidates.csv/jsonl, report.html, run.json and csei.sqlite.")
     s.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
     s.add_argument("--out", required=True, metavar="OUTDIR", help="output folder (created if missing)")
     s.add_argument("--workers", type=int, metavar="N", help="worker processes (default: config [scan] workers)")
-    s.add_argument("--config", metavar="FILE", help="TOML file overriding the shipped defaults")
+    add_config(s, help="TOML file overriding the shipped defaults")
     s.add_argument("--strict", action="store_true", help="exit 1 if any input failed")
     s.add_argument("--no-classify", action="store_true", help="skip embedding and classification")
     s.add_argument("--lang-backend", choices=["langdetect", "lingua"], help="language identifier")
@@ -124,42 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="rebuild the classifiers in models/ from annotations/",
                        description="Train one calibrated multi-label model per family and the document "
                                    "candidate model; report the metric change per label.")
-    t.add_argument("--annotations", default=str(annotations_dir()), metavar="DIR", help="annotations folder")
-    t.add_argument("--models", default=str(models_dir()), metavar="DIR", help="where models are written")
-    t.add_argument("--config", metavar="FILE", help="TOML config file")
+    _add_data_dirs(t, models_help="where models are written")
     t.set_defaults(func=_cmd_train)
 
     e = sub.add_parser("eval", help="evaluate the models on the held-out test split",
                        description="Per label, per family, per language (CEE separately), cross-lingual, "
                                    "and the TF-IDF baseline side by side.")
-    e.add_argument("--annotations", default=str(annotations_dir()), metavar="DIR", help="annotations folder")
-    e.add_argument("--models", default=str(models_dir()), metavar="DIR", help="models folder")
-    e.add_argument("--config", metavar="FILE", help="TOML config file")
+    _add_data_dirs(e, models_help="models folder")
     e.add_argument("--out", metavar="DIR", help="also write eval.json and eval.md here")
     e.add_argument("--pages", metavar="FILE",
                    help="instead: scan a labelled JSONL of pages as published (url, text, label 0/1, "
                         "optional lang) and report page and candidate ROC-AUC, P@10, per language, "
                         "and the TF-IDF baseline")
     e.set_defaults(func=_cmd_eval)
-
-    from .discover import cli as _discover_cli  # noqa: F401  (registers discover/runs/queries/schedule)
-
-    for register in _PLUGINS:
-        register(sub)
-    return p
-
-
-# Other command groups (serve, users, discover ...) register themselves here.
-_PLUGINS: list[Callable[[argparse._SubParsersAction], None]] = []
-
-
-def _register_web(sub: argparse._SubParsersAction) -> None:
-    from .web.cli import register
-
-    register(sub)
-
-
-_PLUGINS.append(_register_web)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

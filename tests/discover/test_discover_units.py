@@ -12,7 +12,8 @@ from csei_nlp.discover.diff import diff_candidates
 from csei_nlp.discover.feed import atom_feed, digest_html
 from csei_nlp.discover.job import load_job
 from csei_nlp.discover.queries import build_queries, cee_languages, export
-from csei_nlp.discover.schedule import make_scheduler, next_fire_times, parse_cron
+from csei_nlp.discover.cron import next_fire_times, parse_cron
+from csei_nlp.discover.schedule import make_scheduler
 from csei_nlp.errors import ConfigError
 
 ATOM = "{http://www.w3.org/2005/Atom}"

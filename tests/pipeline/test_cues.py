@@ -7,6 +7,7 @@ import pytest
 
 from csei_nlp import taxonomy
 from csei_nlp.pipeline import cues
+from csei_nlp.pipeline.cues import coverage as cue_coverage
 from csei_nlp.types import Span
 
 
@@ -117,7 +118,7 @@ def test_own_language_plus_english():
 
 
 def test_long_text_offsets_across_chunks(monkeypatch):
-    monkeypatch.setattr(cues, "MAX_CHUNK_CHARS", 64)
+    monkeypatch.setattr(cues.matcher, "MAX_CHUNK_CHARS", 64)
     filler = "Lorem ipsum dolor sit amet. " * 20
     text = filler + "\nSpółdzielnia socjalna działa lokalnie.\n" + filler + "klaster"
     spans = cues.match(text, "pl")
@@ -132,7 +133,7 @@ def test_empty_text():
 
 
 def test_every_language_has_terms_in_every_group():
-    counts = cues.coverage_counts()
+    counts = cue_coverage.coverage_counts()
     for lang in taxonomy.CUE_LANGUAGES:
         assert lang in counts, f"no cue file for {lang}"
         empty = [g for g, n in counts[lang].items() if n == 0]
@@ -142,15 +143,15 @@ def test_every_language_has_terms_in_every_group():
 def test_all_terms_compile_per_language():
     # building every matcher validates every file (stems, labels) and tokenizes every term
     for lang in cues.available_languages():
-        m = cues._matcher(cues.resolve_languages(lang))
+        m = cues.matcher._matcher(cues.resolve_languages(lang))
         assert len(m.keys) + sum(len(v) for v in m.prefix_first.values()) > 50
 
 
 def test_bad_term_is_rejected():
     with pytest.raises(ValueError, match="shorter than"):
-        cues._validate_term("pl", "helix", "business", "fi*")
+        cues.terms._validate_term("pl", "helix", "business", "fi*")
     with pytest.raises(ValueError, match="mixes"):
-        cues._validate_term("pl", "helix", "business", "=ABC*")
+        cues.terms._validate_term("pl", "helix", "business", "=ABC*")
 
 
 def test_cue_features():
@@ -171,7 +172,7 @@ def test_cue_features():
 
 
 def test_coverage_doc_is_current(repo_dir):
-    table = cues.coverage_table()
+    table = cue_coverage.coverage_table()
     for lang in taxonomy.CUE_LANGUAGES:
         assert f"| {lang} |" in table
     doc = (repo_dir / "docs" / "cue_coverage.md").read_text("utf-8")

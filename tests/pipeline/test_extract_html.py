@@ -9,7 +9,7 @@ from lxml import html as lxml_html
 
 from csei_nlp.pipeline.extract.consent import filter_consent
 from csei_nlp.pipeline.extract.html import ExtractionError, extract_html
-from csei_nlp.pipeline.read.html import decode_html
+from csei_nlp.pipeline.read.charset import decode_html
 
 
 def page(fixtures_dir, name):

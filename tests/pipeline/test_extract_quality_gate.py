@@ -14,7 +14,7 @@ import gzip
 import json
 
 from csei_nlp.pipeline.extract.html import ExtractionError, extract_html
-from csei_nlp.pipeline.read.html import decode_html
+from csei_nlp.pipeline.read.charset import decode_html
 
 F1_FLOOR = 0.88
 RECALL_FLOOR = 0.87

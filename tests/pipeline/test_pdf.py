@@ -14,7 +14,7 @@ import pytest
 
 from csei_nlp import config
 from csei_nlp.errors import ConfigError
-from csei_nlp.pipeline.read.pdf import (
+from csei_nlp.pipeline.extract.pdf import (
     ENGINES,
     PdfResult,
     dehyphenate,

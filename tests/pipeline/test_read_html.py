@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from csei_nlp.pipeline.read.html import decode_html, find_meta_charset, normalize_charset
+from csei_nlp.pipeline.read.charset import decode_html, find_meta_charset, normalize_charset
 
 CASES = json.loads((__import__("pathlib").Path(__file__).parents[1] / "fixtures/read/charsets.json").read_text("utf-8"))
 

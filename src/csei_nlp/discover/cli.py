@@ -1,6 +1,6 @@
 """Command line for discovery jobs: ``csei discover``, ``csei runs``, ``csei queries``, ``csei schedule``.
 
-Registered into the main ``csei`` parser through ``csei_nlp.cli._PLUGINS``.
+Registered into the main ``csei`` parser by ``csei_nlp.cli``, which calls :func:`register`.
 ``discover`` follows cron/systemd conventions: silent on success unless
 ``--verbose``, one line on stderr otherwise, and distinct exit codes
 (0 ok, 1 run failed, 2 configuration error, 3 locked by another run,
@@ -12,24 +12,15 @@ import argparse
 import json
 import sys
 
-from .. import cli as main_cli
-from ..errors import ConfigError
+from ..cliargs import SubParsers, add_job, add_verbose
 
 
 def _cmd_discover(args: argparse.Namespace) -> int:
-    from .job import load_job
-    from .lock import LockedError
-    from .runner import EXIT_CONFIG, EXIT_LOCKED, run_job
+    from .runner import run_job_file
 
-    try:
-        job = load_job(args.job)
-        res = run_job(job, verbose=args.verbose, strict=args.strict)
-    except LockedError as exc:
-        print(f"csei discover: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except ConfigError as exc:
-        print(f"csei discover: error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
+    code, res = run_job_file(args.job, prog="csei discover", verbose=args.verbose, strict=args.strict)
+    if res is None:
+        return code
     if res.exit_code:
         print(f"csei discover: run {res.run_id} {res.status}: {res.message}", file=sys.stderr)
     elif args.verbose:
@@ -102,19 +93,20 @@ def _cmd_schedule(args: argparse.Namespace) -> int:
     return max(codes, default=0)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: SubParsers) -> None:
+    """``csei discover``, ``csei runs``, ``csei queries`` and ``csei schedule``."""
     d = sub.add_parser("discover", help="run a scheduled discovery job once (incremental, resumable)",
                        description="Process the job's new or changed inputs, rank the cumulative store and "
                                    "report what changed since the last run. Exit codes: 0 ok, 1 run failed, "
                                    "2 configuration error, 3 another run holds the lock, 4 inputs failed "
                                    "(with --strict).")
-    d.add_argument("--job", required=True, metavar="FILE", help="job file (TOML)")
-    d.add_argument("--verbose", action="store_true", help="log each step to stderr and a summary to stdout")
+    add_job(d)
+    add_verbose(d, help="log each step to stderr and a summary to stdout")
     d.add_argument("--strict", action="store_true", help="exit 4 when some inputs failed")
     d.set_defaults(func=_cmd_discover)
 
     r = sub.add_parser("runs", help="list the run history of a discovery job")
-    r.add_argument("--job", required=True, metavar="FILE", help="job file (TOML)")
+    add_job(r)
     r.add_argument("--format", choices=["table", "jsonl"], default="table", help="output format (default table)")
     r.add_argument("--limit", type=int, default=0, metavar="N", help="only the last N runs")
     r.set_defaults(func=_cmd_runs)
@@ -129,13 +121,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.set_defaults(func=_cmd_queries)
 
     s = sub.add_parser("schedule", help="run discovery jobs in-process on cron schedules (APScheduler)")
-    s.add_argument("--job", required=True, action="append", metavar="FILE", help="job file (repeatable)")
+    add_job(s, repeat=True)
     s.add_argument("--cron", metavar="EXPR", help='cron expression for every job, e.g. "0 3 * * 1" '
                                                    "(default: each job's [schedule] cron)")
     s.add_argument("--run-now", action="store_true", help="also run each job once right away")
     s.add_argument("--once", action="store_true", help="exit after the first run of every job")
-    s.add_argument("--verbose", action="store_true", help="print a line per run, also on success")
+    add_verbose(s, help="print a line per run, also on success")
     s.set_defaults(func=_cmd_schedule)
 
-
-main_cli._PLUGINS.append(register)

@@ -32,6 +32,7 @@ from .. import config as config_mod
 from ..config import Config, setting
 from ..errors import ConfigError
 from ..taxonomy import COUNTRY_NAMES
+from .cron import parse_cron  # validates the expression and the time zone
 
 DEFAULT_USER_AGENT = "csei-nlp-discover/0.1 (+https://github.com/csei-nlp; research crawler)"
 
@@ -241,7 +242,7 @@ def load_job(path: str | Path) -> Job:
         raise ConfigError(f"{p}: [config] must hold tables such as [config.classify]")
     cfg = config_mod.load(cfg_file, inline, overrides_origin=f"{p} [config]")
 
-    from .schedule import parse_cron  # validates the expression and the time zone
+    from .cron import parse_cron  # validates the expression and the time zone
 
     parse_cron(f.schedule.cron, f.schedule.timezone, origin=f"{p}: [schedule] cron")
 

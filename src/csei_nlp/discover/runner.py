@@ -34,14 +34,14 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..config import Config, as_dict
-from ..errors import CseiError
+from ..errors import ConfigError, CseiError
 from ..fsutil import atomic_write_text, fsync_dir
 from ..report.outputs import candidates_csv
 from ..store.sqlite import Store
 from .diff import CHANGE_ORDER, diff_candidates, snapshot_row
 from .feed import atom_feed, changes_csv, digest_html
-from .job import Job
-from .lock import JobLock
+from .job import Job, load_job
+from .lock import JobLock, LockedError
 from .state import StateDB, clear_dir, scan_inputs, write_marker
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_PARTIAL = 0, 1, 2, 3, 4
@@ -115,6 +115,24 @@ class _Log:
     def __call__(self, msg: str) -> None:
         if self.verbose:
             print(f"[discover] {msg}", file=sys.stderr, flush=True)
+
+
+def run_job_file(path: str | Path, *, prog: str, verbose: bool = False,
+                 strict: bool = False) -> tuple[int, RunResult | None]:
+    """Load and run one job file for a command line (``csei discover``, ``csei schedule``).
+
+    A lock held by another run or a bad job file is not a failed run: it becomes one
+    line on stderr starting with ``prog`` and its exit code, with no result.
+    """
+    try:
+        res = run_job(load_job(path), verbose=verbose, strict=strict)
+    except LockedError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return EXIT_LOCKED, None
+    except ConfigError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG, None
+    return res.exit_code, res
 
 
 def run_job(job: Job, *, verbose: bool = False, strict: bool = False,

@@ -15,59 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-
-
-_DOW = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-
-
-def _cron_weekdays(field: str) -> str:
-    """Crontab weekday numbers (0 or 7 = Sunday) as names: APScheduler 3 numbers them from
-    Monday = 0, so "0 3 * * 1" passed through unchanged would fire on Tuesdays."""
-    def name(tok: str) -> str:
-        if tok.isdigit():
-            n = int(tok)
-            if n > 7:
-                raise ValueError(f"weekday {n} is out of range 0-7")
-            return _DOW[n]
-        return tok
-
-    out = []
-    for part in field.split(","):
-        rng, _, step = part.partition("/")
-        rng = "-".join(name(t) for t in rng.split("-"))
-        out.append(rng + (f"/{step}" if step else ""))
-    return ",".join(out)
-
-
-def parse_cron(expr: str, timezone: str = "UTC", origin: str = "--cron") -> Any:
-    """A five-field crontab expression (cron's meaning, Sunday = 0 or 7) -> APScheduler
-    ``CronTrigger``; ConfigError if invalid."""
-    from apscheduler.triggers.cron import CronTrigger
-
-    if not isinstance(expr, str) or len(expr.split()) != 5:
-        raise ConfigError(f"{origin}: expected five cron fields 'minute hour day month weekday', got {expr!r}")
-    minute, hour, day, month, dow = expr.split()
-    try:
-        return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_cron_weekdays(dow),
-                           timezone=timezone)
-    except (ValueError, LookupError) as exc:
-        raise ConfigError(f"{origin}: invalid cron expression or time zone {expr!r} ({timezone}): {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - zoneinfo raises its own error types for unknown zones
-        raise ConfigError(f"{origin}: invalid time zone {timezone!r}: {exc}") from None
-
-
-def next_fire_times(expr: str, start: datetime, n: int = 3, timezone: str = "UTC") -> list[datetime]:
-    trig = parse_cron(expr, timezone)
-    out: list[datetime] = []
-    prev = None
-    now = start
-    for _ in range(n):
-        nxt = trig.get_next_fire_time(prev, now)
-        if nxt is None:
-            break
-        out.append(nxt)
-        prev, now = nxt, nxt
-    return out
+from .cron import parse_cron
 
 
 def make_scheduler(job_files: list[str | Path], cron: str | None = None, *, run_now: bool = False,
@@ -111,18 +59,9 @@ def make_scheduler(job_files: list[str | Path], cron: str | None = None, *, run_
 
 
 def _run_file(path: Path, verbose: bool) -> int:
-    from .job import load_job
-    from .lock import LockedError
-    from .runner import EXIT_CONFIG, EXIT_LOCKED, run_job
+    from .runner import run_job_file
 
-    try:
-        res = run_job(load_job(path), verbose=verbose)
-    except LockedError as exc:
-        print(f"csei schedule: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except ConfigError as exc:
-        print(f"csei schedule: error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    if res.exit_code:
+    code, res = run_job_file(path, prog="csei schedule", verbose=verbose)
+    if res is not None and res.exit_code:
         print(f"csei schedule: {path}: run {res.run_id} {res.status}: {res.message}", file=sys.stderr)
-    return res.exit_code
+    return code

@@ -63,6 +63,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -150,17 +152,24 @@ class _Backend(Protocol):
         """(ISO 639-1 code, probability) best first; empty when undecidable."""
 
 
+@contextmanager
+def _requires(package: str) -> Iterator[None]:
+    """An ImportError inside becomes :class:`MissingDependency` naming the pip ``package``."""
+    try:
+        yield
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise MissingDependency(package, "language identification") from None
+
+
 class _LangdetectBackend:
     name = "langdetect"
 
     def __init__(self, seed: int) -> None:
         from importlib import resources
 
-        try:
+        with _requires("langdetect"):
             from langdetect.detector_factory import DetectorFactory
             from langdetect.lang_detect_exception import LangDetectException
-        except ImportError:  # pragma: no cover - a declared dependency
-            raise MissingDependency("langdetect", "language identification") from None
         self._exc = LangDetectException
         profiles = resources.files("langdetect").joinpath("profiles")
         available = {p.name for p in profiles.iterdir()}
@@ -185,10 +194,8 @@ class _LinguaBackend:
     name = "lingua"
 
     def __init__(self, low_accuracy: bool) -> None:
-        try:
+        with _requires("lingua-language-detector"):
             from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
-        except ImportError:  # pragma: no cover - a declared dependency
-            raise MissingDependency("lingua-language-detector", "language identification") from None
         languages = [Language.from_iso_code_639_1(getattr(IsoCode639_1, c.upper())) for c in LANGUAGES]
         builder = LanguageDetectorBuilder.from_languages(*languages)
         if low_accuracy:

@@ -17,6 +17,7 @@ import unicodedata
 from ..config import Config
 from ..types import Document, Passage, RawInput, content_hash
 from . import cues, language, segment
+from .extract.extractors import extractor_for
 from .mentions import mentioned_domains
 from .site import site_key
 
@@ -45,53 +46,25 @@ def process(raw: RawInput, cfg: Config) -> Document:
 
 
 def _extract(doc: Document, raw: RawInput, cfg: Config) -> None:
-    if raw.media == "html":
-        from .extract.html import ExtractionError, extract_html
-        from .read.html import decode_html
-
-        if isinstance(raw.data, bytes):
-            html, encoding = decode_html(raw.data, raw.http_charset)
-            doc.meta["encoding"] = encoding
-        else:
-            html = raw.data
-        try:
-            ext = extract_html(html, raw.url, cfg)
-        except ExtractionError as exc:
-            doc.fail("skipped", exc.reason, f"{doc.source_ref}: {exc.detail}")
-            return
-        doc.text = ext.text
-        doc.title = ext.title
-        doc.date = ext.date
-        doc.canonical_url = ext.canonical_url
-        doc.html_lang = ext.html_lang
-        doc.links = list(ext.links)
-        doc.meta.update(ext.meta)
-        if getattr(ext, "og_url", None):
-            doc.meta["og_url"] = ext.og_url
-        if doc.url is None:
-            doc.url = ext.canonical_url or getattr(ext, "og_url", None)
-    elif raw.media == "pdf":
-        from .read.pdf import extract_pdf
-
-        data = raw.data if isinstance(raw.data, bytes) else raw.data.encode("latin-1")
-        res = extract_pdf(data, doc.source_ref, cfg)
-        doc.meta.update(res.meta)
-        if res.status != "ok":
-            doc.fail(res.status, res.reason, res.detail)
-            return
-        doc.text = res.text
-        doc.title = res.meta.get("title") or doc.title
-    elif raw.media in ("text", "markdown"):
-        text = raw.data.decode("utf-8", "replace") if isinstance(raw.data, bytes) else raw.data
-        doc.text = text
-    else:
+    extractor = extractor_for(raw.media)
+    if extractor is None:
         doc.fail("skipped", "unsupported_type", f"{doc.source_ref}: no reader for media type {raw.media!r}")
         return
+    res = extractor.extract(raw, cfg)
+    doc.meta.update(res.meta)
+    if res.status != "ok":
+        doc.fail(res.status, res.reason, res.detail)
+        return
+    doc.text = res.text
+    for name, value in res.fields.items():
+        setattr(doc, name, value)
+    if doc.url is None:
+        doc.url = res.url
     doc.text = unicodedata.normalize("NFC", doc.text).strip()
-    if raw.media != "pdf":
+    if res.clean_chrome:
         from .extract.chrome import clean_text
 
-        chrome = clean_text(doc.text, cfg, consent_done=raw.media == "html")
+        chrome = clean_text(doc.text, cfg, consent_done=res.consent_done)
         doc.text = chrome.text
         if chrome.n_removed:
             doc.meta["chrome_lines_removed"] = chrome.n_removed

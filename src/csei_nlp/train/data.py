@@ -20,13 +20,14 @@ import hashlib
 import json
 import logging
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..config import Config
 from ..errors import CseiError
 from ..taxonomy import CEE_COUNTRIES, FAMILIES, LANGUAGE_COUNTRIES
+from .feedback import DECISIONS_FILE, app_passages, decision_docs
+from .records import AnnotationError, Dataset, DocRecord, PassageRecord
 
 log = logging.getLogger(__name__)
 
@@ -35,78 +36,9 @@ SPLITS = ("train", "dev", "test")
 PAGE_FAMILY_KEYS = {"innovation": "dimensions", "helix": "helix", "criteria": "criteria"}
 
 
-class AnnotationError(CseiError):
-    """An annotation file is malformed; the message names the file and line."""
-
-
 def is_cee_lang(lang: str) -> bool:
     countries = LANGUAGE_COUNTRIES.get(lang, [])
     return bool(countries) and countries[0] in CEE_COUNTRIES
-
-
-@dataclass(slots=True)
-class PassageRecord:
-    id: str
-    doc_id: str
-    text: str
-    lang: str
-    source: str
-    labels: dict[str, list[str]]
-    is_csei: int
-    kind: str
-    annotator: str = ""
-    split: str | None = None
-    group: str | None = None  # scenario shared by near-translations in several languages
-    where: str = ""  # file:line, for messages
-
-    @property
-    def split_group(self) -> str:
-        """The unit the splits keep together: the scenario group when set, else the document."""
-        return f"grp:{self.group}" if self.group else f"doc:{self.doc_id}"
-
-
-@dataclass(slots=True)
-class DocRecord:
-    """A document for the candidate model.
-
-    ``group`` keeps related documents in one split: the site for dev pages (both
-    pages of one organisation stay together), the annotated scenario group for
-    near-translations (``grp:<group>``), else the document itself (``doc:<doc_id>``).  ``passages`` are the texts
-    (annotated passages, or a page's extracted text segmented).  ``targets`` are
-    page-level family labels when they are valid targets, else None.
-    """
-
-    doc_id: str
-    group: str
-    lang: str
-    is_csei: int
-    kind: str
-    origin: str  # "passages" | "page"
-    passages: list[str] = field(default_factory=list)
-    targets: dict[str, list[str]] | None = None
-    split_hint: str | None = None
-    html_path: Path | None = None
-    meta: dict[str, Any] = field(default_factory=dict)
-    # Page subject: 1 when the page presents one organisation, 0 when it is about a topic,
-    # None when unknown (real pages kept as negatives).  Voice: 1 third party, 0 self-description.
-    subject: int | None = None
-    voice: int | None = None
-    genre: str = ""
-
-    @property
-    def stratum(self) -> str:
-        """What the splits deal out together: the language, kept apart per data source."""
-        if self.origin in ("webpage", "real"):
-            return f"{self.origin}:{self.lang}"
-        return self.lang
-
-
-@dataclass(slots=True)
-class Dataset:
-    passages: list[PassageRecord]
-    docs: list[DocRecord]
-    data_hash: str
-    files: list[str]
 
 
 # Kinds whose documents present one organisation; the others are about a topic.
@@ -359,7 +291,7 @@ _BLANK = re.compile(r"\n\s*\n|\n")
 def page_text(html_bytes: bytes, url: str | None, cfg: Config) -> str:
     """Main text of a page, with the pipeline's own decoder and extractor when present."""
     try:
-        from ..pipeline.read.html import decode_html
+        from ..pipeline.read.charset import decode_html
 
         html, _ = decode_html(html_bytes, None)
     except ImportError:
@@ -475,7 +407,6 @@ def load_dataset(annotations_dir: str | Path, cfg: Config | None = None,
     root = Path(annotations_dir)
     if not root.is_dir():
         raise AnnotationError(f"{root}: annotations folder not found")
-    from .feedback import DECISIONS_FILE, app_passages, decision_docs
 
     passages = load_passages(root / "passages")
     pages = load_pages(root / "pages") if with_pages else []

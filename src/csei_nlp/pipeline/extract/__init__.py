@@ -1,6 +1,8 @@
-"""HTML main-text extraction: ``extract_html`` (trafilatura + metadata + links) and the consent filter.
+"""Main text from each kind of input: HTML (``extract_html``: trafilatura + metadata + links, and
+the consent filter), PDF (``extract.pdf``: engines, layout, clean-up) and text.
 
-Decoding bytes to str happens before, in ``pipeline.read.html.decode_html``.
+``extractors.extractor_for(media)`` is the one entry point the worker uses.  Decoding
+HTML bytes to str is :mod:`csei_nlp.pipeline.read.charset`'s job.
 """
 from .html import Extracted, ExtractionError, extract_html
 

@@ -7,8 +7,8 @@ never raises for bad input: a missing path, an unreadable file, a 0-byte file,
 binary junk named ``.html`` or an oversized file each become a RawInput with
 ``status`` skipped/failed, a ``reason`` code and a ``detail`` sentence.
 
-Decoding HTML bytes and reading PDFs is the worker's job (``read.html.decode_html``,
-``read.pdf.extract_pdf``): readers pass ``media="html"|"pdf"`` with bytes.
+Decoding HTML bytes and reading PDFs is the worker's job (``read.charset.decode_html``,
+``extract.pdf.extract_pdf``): readers pass ``media="html"|"pdf"`` with bytes.
 """
 from __future__ import annotations
 

@@ -78,12 +78,18 @@ def walk(paths: list[str | Path], follow_symlinks: bool = False) -> Iterator[Fou
         except OSError as exc:
             yield _problem(p, "failed", "unreadable", f"{p}: cannot stat: {exc.strerror or exc}")
             continue
-        if stat.S_ISDIR(st.st_mode):
-            yield from _walk_dir(p, follow_symlinks, seen_dirs)
-        elif stat.S_ISREG(st.st_mode):
-            yield Found(p, st.st_size)
-        else:
-            yield _problem(p, "skipped", "unsupported_type", f"{p}: not a regular file or folder")
+        yield from _entry(p, st, follow_symlinks, seen_dirs, other="not a regular file or folder")
+
+
+def _entry(path: Path, st: os.stat_result, follow: bool, seen: set[tuple[int, int]],
+           other: str) -> Iterator[Found | RawInput]:
+    """A folder is walked, a regular file is found, anything else (``other`` says what) is skipped."""
+    if stat.S_ISDIR(st.st_mode):
+        yield from _walk_dir(path, follow, seen)
+    elif stat.S_ISREG(st.st_mode):
+        yield Found(path, st.st_size)
+    else:
+        yield _problem(path, "skipped", "unsupported_type", f"{path}: {other}")
 
 
 def _walk_dir(root: Path, follow: bool, seen: set[tuple[int, int]]) -> Iterator[Found | RawInput]:
@@ -114,12 +120,7 @@ def _walk_dir(root: Path, follow: bool, seen: set[tuple[int, int]]) -> Iterator[
             except FileNotFoundError:
                 yield _problem(path, "failed", "unreadable", f"{path}: broken symlink (target does not exist)")
                 continue
-            if stat.S_ISDIR(st.st_mode):
-                yield from _walk_dir(path, follow, seen)
-            elif stat.S_ISREG(st.st_mode):
-                yield Found(path, st.st_size)
-            else:
-                yield _problem(path, "skipped", "unsupported_type", f"{path}: not a regular file (device, pipe or socket)")
+            yield from _entry(path, st, follow, seen, other="not a regular file (device, pipe or socket)")
         except OSError as exc:
             yield _problem(path, "failed", "unreadable", f"{path}: {exc.strerror or exc}")
 

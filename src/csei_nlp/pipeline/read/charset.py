@@ -1,4 +1,4 @@
-"""Turn the bytes of a crawled HTML page into text, with one charset policy for all inputs.
+"""Charset decoding: bytes of HTML pages and text files -> str, with one charset policy for all inputs.
 
 Why our own decoder: trafilatura, given bytes, trusts its detector over a page's
 ``<meta charset>`` and only looks at the start of the page, and detectors report
@@ -6,6 +6,7 @@ windows-1250 pages as ISO-8859-2. Central and Eastern European sites still serve
 windows-1250/1251/1257 and ISO-8859-2 pages, so a wrong guess garbles exactly the
 letters (ą, ř, š, ž, ė, ї ...) the later stages need. We decide the charset here,
 in the WHATWG order (BOM, HTTP header, ``<meta>``, then a detector), and hand a str on.
+Text files (:func:`decode_text`) follow the same order without the markup steps.
 """
 from __future__ import annotations
 
@@ -229,3 +230,19 @@ def _finish(text: str, name: str) -> tuple[str, str]:
     text, repaired = _repair_mojibake(text)
     label = pretty_charset(name)
     return text, label + "+ftfy" if repaired else label
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """``(text, encoding)`` for bytes without a declared charset. Never raises."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data.decode(name, "replace").lstrip("\ufeff"), "utf-8" if name == "utf-8-sig" else name
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return text, "utf-8"
+    name = _detect(data)
+    if name:
+        text = _strict(data, name)
+        if text is not None:
+            return text, pretty_charset(name)
+    return data.decode("cp1252", "replace"), "windows-1252"
