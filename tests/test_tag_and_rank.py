@@ -151,3 +151,16 @@ def test_store_keeps_score_explanations(result):
     top = next(c for c in cands if c["site"] == "klaster-borylipiny.pl")
     assert set(top["explanations"]) == set(top["components"])
     assert "inclusion criteria" in top["explanations"]["criteria"]
+
+
+def test_candidate_name_does_not_depend_on_the_hash_seed():
+    """Two title parts of equal length: the first seen wins, whatever PYTHONHASHSEED is."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from csei_nlp.aggregate import name_from_titles; "
+            "print(name_from_titles(['Cooperativa La Lanterna Onlus | Servizi educativi per famigli']))")
+    names = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout.strip() for seed in range(12)}
+    assert names == {"Cooperativa La Lanterna Onlus"}

@@ -132,7 +132,7 @@ def name_from_titles(titles: list[str]) -> str | None:
             if sep in t:
                 parts = [x.strip() for x in t.split(sep) if x.strip()]
                 break
-        counts.update(set(parts))
+        counts.update(list(dict.fromkeys(parts)))  # each part once per title, in order: ties go to the first seen
     return max(counts.items(), key=lambda kv: (kv[1], len(kv[0])))[0]
 
 
