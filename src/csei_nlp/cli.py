@@ -10,6 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .cliargs import SubParsers, add_config
@@ -53,19 +54,20 @@ def _log_progress(logger: str) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     from . import config
     from .train import train_all, format_report
-
     from .train.feedback import format_changes, load_cards, metric_changes
 
     cfg = config.load(args.config)
-    before = load_cards(args.models)
+    ann, models = _data_dirs(args, cfg)
+    before = load_cards(models)
     _log_progress("csei_nlp.train")
-    report = train_all(args.annotations, args.models, cfg)
+    print(f"csei train: annotations {ann} -> models {models}", file=sys.stderr)
+    report = train_all(ann, models, cfg)
     print(format_report(report))
     if report.get("previous_models"):
         print(f"\nThe previous models are kept in {report['previous_models']}; "
               f"`csei models rollback` restores them.")
     print("\n## Change per label since the previous models (dev split)\n")
-    print(format_changes(metric_changes(before, load_cards(args.models))))
+    print(format_changes(metric_changes(before, load_cards(models))))
     return EXIT_OK
 
 
@@ -75,13 +77,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     cfg = config.load(args.config, {"classify": {"models_dir": str(args.models)}} if args.models else None,
                       overrides_origin="--models")
+    ann, models = _data_dirs(args, cfg)
     if args.pages:
         from .train.pages_eval import evaluate_pages, format_pages_report
 
-        report = evaluate_pages(args.pages, cfg, args.annotations)
+        report = evaluate_pages(args.pages, cfg, ann)
         text = format_pages_report(report)
     else:
-        report = evaluate_all(args.annotations, args.models, cfg)
+        report = evaluate_all(ann, models, cfg)
         text = format_report(report)
     print(text)
     if args.out:
@@ -89,6 +92,23 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "eval.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), "utf-8")
         (out / "eval.md").write_text(text, "utf-8")
+    return EXIT_OK
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from . import config
+    from .train import release
+
+    _, models = _data_dirs(args, config.load(args.config))
+    if args.action == "rollback":
+        source = release.rollback(models, args.name)
+        print(f"restored the models kept in {source} into {models}; the replaced set is kept too "
+              f"(`csei models list`)")
+        return EXIT_OK
+    kept = release.history(models)
+    print(f"models in {models}; {len(kept)} earlier set(s) kept in {models / release.HISTORY}")
+    for k in kept:
+        print(f"  {k['name']}  data {str(k.get('training_data_hash') or '?')[:12]}  trained {k.get('created') or '?'}")
     return EXIT_OK
 
 
@@ -110,16 +130,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _add_data_dirs(p: argparse.ArgumentParser, models_help: str) -> None:
-    from .paths import annotations_dir, models_dir
-
-    p.add_argument("--annotations", default=str(annotations_dir()), metavar="DIR", help="annotations folder")
-    p.add_argument("--models", default=str(models_dir()), metavar="DIR", help=models_help)
+def _add_data_dirs(p: argparse.ArgumentParser, models_help: str, annotations: bool = True) -> None:
+    if annotations:
+        p.add_argument("--annotations", metavar="DIR",
+                       help="annotations folder (default: [web] annotations_dir, else $CSEI_HOME/annotations, "
+                            "else the project's annotations/)")
+    p.add_argument("--models", metavar="DIR",
+                   help=f"{models_help} (default: [classify] models_dir, else $CSEI_HOME/models, "
+                        f"else the project's models/)")
     add_config(p)
 
 
+def _data_dirs(args: argparse.Namespace, cfg: Any) -> tuple[Path, Path]:
+    """(annotations, models): the flag, else the configured folder, else the project folder."""
+    from .paths import annotations_dir, models_dir
+
+    ann = Path(args.annotations) if getattr(args, "annotations", None) else annotations_dir(cfg.web.annotations_dir)
+    models = Path(args.models) if args.models else models_dir(cfg.classify.models_dir)
+    return ann, models
+
+
 def register_core(sub: SubParsers) -> None:
-    """``csei scan``, ``csei train`` and ``csei eval``."""
+    """``csei scan``, ``csei train``, ``csei eval`` and ``csei models``."""
     s = sub.add_parser("scan", help="read files, folders and WARCs; extract, tag and rank candidates",
                        description="Scan inputs into OUTDIR: documents.jsonl, failures.jsonl, "
                                    "candidates.csv/jsonl, report.html, run.json and csei.sqlite.")
@@ -154,6 +186,15 @@ def register_core(sub: SubParsers) -> None:
                         "optional lang) and report page and candidate ROC-AUC, P@10, per language, "
                         "and the TF-IDF baseline")
     e.set_defaults(func=_cmd_eval)
+
+    m = sub.add_parser("models", help="list the model sets `csei train` kept, or roll back to one",
+                       description="Every `csei train` keeps the models it replaces in MODELS/.history/. "
+                                   "`list` shows them; `rollback [NAME]` restores one (default: the newest), "
+                                   "keeping the set it replaces.")
+    m.add_argument("action", choices=["list", "rollback"])
+    m.add_argument("name", nargs="?", help="with rollback: the kept set to restore (see `csei models list`)")
+    _add_data_dirs(m, models_help="models folder", annotations=False)
+    m.set_defaults(func=_cmd_models)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
