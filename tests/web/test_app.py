@@ -134,7 +134,7 @@ def test_decisions_become_document_training_data(app):
     c.post("/candidate/klaster-borylipiny.pl/decision", data={"decision": "accept", "csrf_token": tok})
     c.post("/candidate/gruenes-wiesenthal.de/decision", data={"decision": "reject", "csrf_token": tok})
     c.post("/candidate/zelenalhota.cz/decision", data={"decision": "unsure", "csrf_token": tok})
-    assert c.post("/export/training", data={"csrf_token": tok}).status_code == 302
+    # no export needed: every decision refreshes the file `csei train` reads
     path = app.extensions["csei"].annotations_dir / "documents-decisions.jsonl"
     recs = [json.loads(l) for l in path.read_text("utf-8").splitlines()]
     by_site = {}
@@ -145,6 +145,12 @@ def test_decisions_become_document_training_data(app):
     assert all(r["doc_label"] == {"is_csei": 1, "kind": "csei"} for r in by_site["klaster-borylipiny.pl"])
     assert by_site["gruenes-wiesenthal.de"][0]["doc_label"]["is_csei"] == 0
     assert all(len(r["text"]) > 100 and r["annotator"] == "alice" for r in recs)
+    # changing one's mind rewrites the file; the export button gives the same file
+    c.post("/candidate/gruenes-wiesenthal.de/decision", data={"decision": "unsure", "csrf_token": tok})
+    assert {json.loads(l)["site"] for l in path.read_text("utf-8").splitlines()} == {"klaster-borylipiny.pl"}
+    before = path.read_text("utf-8")
+    assert c.post("/export/training", data={"csrf_token": tok}).status_code == 302
+    assert path.read_text("utf-8") == before
 
 
 def test_two_analysts_deciding_at_once_lose_nothing(app, live_server):
@@ -181,6 +187,13 @@ def test_two_analysts_deciding_at_once_lose_nothing(app, live_server):
     assert len(rows) == 2 * 10 * len(sites)
     assert {(r["user_name"], r["note"], r["site"]) for r in rows} == {
         (n, f"{n} {i}", s) for n in ("alice", "bob") for i in range(10) for s in sites}
+    # the training file, refreshed by every one of those requests, holds the final state of all of them
+    from csei_nlp.annotate.decisions import training_records
+
+    st = app.extensions["csei"]
+    on_disk = [json.loads(line) for line in
+               (st.annotations_dir / "documents-decisions.jsonl").read_text("utf-8").splitlines()]
+    assert on_disk == training_records(st.db, st.store_path)
 
 
 def _csv(text: str) -> list[dict]:

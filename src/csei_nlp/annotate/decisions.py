@@ -53,9 +53,23 @@ def training_records(db: AppDB, store_path: Path) -> list[dict[str, Any]]:
 
 
 def write_training_file(db: AppDB, store_path: Path, annotations_dir: Path) -> tuple[Path, int]:
-    """Rewrite ``annotations/documents-decisions.jsonl`` (derived; written atomically)."""
-    recs = training_records(db, store_path)
+    """Rewrite ``annotations/documents-decisions.jsonl`` (derived; written atomically).
+
+    The app calls this after every decision, so ``csei train`` sees decisions
+    without anyone exporting them.  Reading the decisions and writing the file
+    happen under one lock: of two requests deciding at once, the one that
+    writes last has also read last, so no decision is missing from the file.
+    """
+    import fcntl
+
     path = annotations_dir / DECISIONS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in recs))
+    with open(path.with_name(DECISIONS_FILE + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            recs = training_records(db, store_path)
+            atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n"
+                                            for r in recs))
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
     return path, len(recs)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from ...annotate import decisions as training
 from ...store.appdb import DECISIONS
 from ...store.catalog import SORTS, Filters
 from .. import charts
@@ -77,8 +78,11 @@ def decide(site: str) -> Any:
     if decision not in DECISIONS:
         abort(400, description="Choose accept, reject or unsure.")
     run = cat.run_info()
-    state().db.add_decision(site, decision, request.form.get("note", "").strip(), current_user(),
-                            run["model_version"], run["run_id"])
+    st = state()
+    st.db.add_decision(site, decision, request.form.get("note", "").strip(), current_user(),
+                       run["model_version"], run["run_id"])
+    # decisions are training data at once: `csei train` reads the file this refreshes
+    training.write_training_file(st.db, st.store_path, st.annotations_dir)
     flash(f"Decision '{decision}' saved for {site}.")
     return redirect(url_for("review.candidate", site=site))
 
