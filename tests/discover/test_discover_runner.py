@@ -123,3 +123,42 @@ def test_run_with_classification_on(tmp_path, helpers):
     st = StateDB(load_job(job_file).state_dir)
     assert st.runs()[0]["models"]["models"] != "off"
     st.close()
+
+
+def test_new_models_rescore_every_input_and_the_digest_says_so(tmp_path, helpers):
+    """After `csei train` (here: a changed model card), the next run rescans with the new models and says so."""
+    import json
+    import shutil
+
+    from csei_nlp import config
+    from csei_nlp.pipeline.classify import CARD_SUFFIX, resolve_models_dir
+
+    shipped = resolve_models_dir(config.load().classify.models_dir)
+    if not list(shipped.glob(f"*{CARD_SUFFIX}")):
+        import pytest
+
+        pytest.skip(f"no trained models in {shipped} (run `csei train`); classification cannot run")
+    models = tmp_path / "models"
+    shutil.copytree(shipped, models, ignore=shutil.ignore_patterns(".history"))
+    job_file = helpers.write_job(tmp_path, classify=True)
+    job_file.write_text(job_file.read_text("utf-8").replace(
+        "[config.classify]\nenabled = true", f"[config.classify]\nenabled = true\nmodels_dir = {str(models)!r}"))
+    helpers.add_sites(tmp_path / "corpus", ["klaster-borylipiny.pl"])
+    first = run_job(load_job(job_file))
+    assert first.exit_code == 0
+    digest = (first.report_dir / "digest.html").read_text("utf-8")
+    assert "The models changed" not in digest
+
+    unchanged = run_job(load_job(job_file))  # same models: nothing to rescan, nothing to say
+    assert unchanged.new_files == [] and "The models changed" not in (
+        unchanged.report_dir / "digest.html").read_text("utf-8")
+
+    card = models / f"candidate{CARD_SUFFIX}"
+    meta = json.loads(card.read_text("utf-8"))
+    meta["created"] = "2030-01-01T00:00:00+00:00"
+    card.write_text(json.dumps(meta), "utf-8")
+    second = run_job(load_job(job_file))
+    assert second.exit_code == 0
+    assert len(second.new_files) == len(first.new_files) > 0  # every input scored again
+    digest = (second.report_dir / "digest.html").read_text("utf-8")
+    assert "The models changed" in digest and unchanged.run_id in digest and "2030-01-01" in digest

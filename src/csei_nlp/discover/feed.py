@@ -60,7 +60,7 @@ _DIGEST = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=Tr
 <style>
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;width:100%;margin-bottom:2rem}th,td{border-bottom:1px solid #ddd;padding:.35rem;text-align:left;vertical-align:top}
-.focus{background:#f3f8ee}.ev{color:#555;font-size:.9em}.tag{font-size:.8em;background:#eef;padding:0 .3em;margin-right:.2em;border-radius:3px}
+.focus{background:#f3f8ee}.models{background:#fff6e0;padding:.5rem}.ev{color:#555;font-size:.9em}.tag{font-size:.8em;background:#eef;padding:0 .3em;margin-right:.2em;border-radius:3px}
 </style>
 </head>
 <body>
@@ -68,6 +68,12 @@ table{border-collapse:collapse;width:100%;margin-bottom:2rem}th,td{border-bottom
 <p>Run <code>{{ run_id }}</code>, finished {{ finished }}. Threshold: score &ge; {{ "%.2f"|format(min_score) }}.
 {{ counts.new }} new, {{ counts.rose }} rose, {{ counts.fell }} fell, {{ counts.disappeared }} disappeared.
 {% if focus_label %}Focus ({{ focus_label }}) first, highlighted.{% endif %}</p>
+{% if models.changed_since %}
+<p class="models"><strong>The models changed</strong> since run <code>{{ models.changed_since.run }}</code>
+(now trained {{ models.trained or "?" }} on data {{ (models.training_data_hash or "?")[:12] }};
+before: trained {{ models.changed_since.trained or "?" }} on data {{ (models.changed_since.training_data_hash or "?")[:12] }}).
+Every input was scored again with the new models, so some of the changes below come from the models, not from the web.</p>
+{% endif %}
 {% for kind, heading in headings.items() %}
 <h2 id="{{ kind }}">{{ heading }} ({{ groups[kind]|length }})</h2>
 {% if groups[kind] %}
@@ -109,13 +115,14 @@ def _score_text(r: dict[str, Any]) -> str:
 
 
 def digest_html(rows: list[dict[str, Any]], *, title: str, run_id: str, finished: str,
-                min_score: float, focus_label: str) -> str:
+                min_score: float, focus_label: str, models: dict[str, Any] | None = None) -> str:
     groups: dict[str, list[dict[str, Any]]] = {k: [] for k in HEADINGS}
     for r in rows:
         groups[r["change"]].append({**r, "link": _link(r), "score_text": _score_text(r)})
     counts = {k: len(v) for k, v in groups.items()}
     return _DIGEST.render(title=title, run_id=run_id, finished=finished, min_score=min_score,
-                          focus_label=focus_label, headings=HEADINGS, groups=groups, counts=counts)
+                          focus_label=focus_label, headings=HEADINGS, groups=groups, counts=counts,
+                          models=models or {})
 
 
 def entry_id(job: str, run_id: str, site: str, change: str) -> str:

@@ -71,18 +71,33 @@ def _now() -> str:
 
 
 def models_fingerprint(cfg: Config) -> str:
-    """A hash of the model files the scan would use ("off" when classification is off)."""
+    """A hash of the content of the model set the scan would use ("off" when classification is off).
+
+    Content, not file times: a fresh checkout of the same models must not
+    rescan everything; the kept history (``models/.history``) does not count.
+    """
     if not cfg.classify.enabled:
         return "off"
     from ..pipeline.classify import resolve_models_dir
+    from ..train.release import model_files
 
     mdir = resolve_models_dir(cfg.classify.models_dir)
     h = hashlib.sha256()
-    if mdir.is_dir():
-        for p in sorted(q for q in mdir.rglob("*") if q.is_file()):
-            st = p.stat()
-            h.update(f"{p.relative_to(mdir)}\x1f{st.st_size}\x1f{st.st_mtime_ns}\n".encode())
+    for p in model_files(mdir) if mdir.is_dir() else []:
+        h.update(f"{p.name}\x1f{hashlib.sha256(p.read_bytes()).hexdigest()}\n".encode())
     return h.hexdigest()[:16]
+
+
+def models_summary(cfg: Config) -> dict[str, Any]:
+    """What a digest says about the models: fingerprint, when they were trained, on which data."""
+    if not cfg.classify.enabled:
+        return {"models": "off"}
+    from ..pipeline.classify import resolve_models_dir
+    from ..train.release import describe
+
+    info = describe(resolve_models_dir(cfg.classify.models_dir))
+    return {"models": models_fingerprint(cfg), "trained": info.get("created"),
+            "training_data_hash": info.get("training_data_hash")}
 
 
 def processing_fingerprint(cfg: Config) -> str:
@@ -173,7 +188,13 @@ def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[s
     res = RunResult(run_id=run_id, exit_code=EXIT_OK, status="ok", resumed=bool(interrupted))
     fingerprint = processing_fingerprint(job.cfg)
     counts: dict[str, Any] = {}
-    models: dict[str, Any] = {"fingerprint": fingerprint, "models": models_fingerprint(job.cfg)}
+    models: dict[str, Any] = {"fingerprint": fingerprint, **models_summary(job.cfg)}
+    prev_id = state.last_finished_run()
+    prev_models = next((r.get("models") or {} for r in state.runs() if r["id"] == prev_id), {}) if prev_id else {}
+    if prev_id and prev_models.get("models") and prev_models.get("models") != models["models"]:
+        models["changed_since"] = {"run": prev_id, **{k: prev_models.get(k) for k in
+                                                      ("models", "trained", "training_data_hash")}}
+        log(f"the models changed since run {prev_id}: every input is scanned again with them")
     try:
         # 1. crawl seed URLs (once per run id: a resumed run reuses its WARC)
         seeds = job.seeds()
@@ -254,7 +275,7 @@ def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[s
         finished = _now()
         state.save_changes(run_id, finished, changes)
         res.changes = changes
-        res.report_dir = _write_report(job, state, run_id, finished, changes)
+        res.report_dir = _write_report(job, state, run_id, finished, changes, models)
         state.save_snapshot(run_id, [snapshot_row(c) for c in cands])
         hook("reported", {"report_dir": str(res.report_dir)})
 
@@ -299,14 +320,15 @@ def _shard_models(state: StateDB, shards: list[Any]) -> dict[str, Any] | None:
     return None
 
 
-def _write_report(job: Job, state: StateDB, run_id: str, finished: str, changes: list[dict[str, Any]]) -> Path:
+def _write_report(job: Job, state: StateDB, run_id: str, finished: str, changes: list[dict[str, Any]],
+                  models: dict[str, Any]) -> Path:
     out = job.report_dir / run_id
     out.mkdir(parents=True, exist_ok=True)
     feed_rows = state.recent_changes(job.feed_runs)
     files = {
         "new_candidates.csv": changes_csv(changes, run_id),
         "digest.html": digest_html(changes, title=job.title, run_id=run_id, finished=finished,
-                                   min_score=job.min_score, focus_label=_focus_label(job)),
+                                   min_score=job.min_score, focus_label=_focus_label(job), models=models),
         "feed.xml": atom_feed(feed_rows, job=job.name, title=job.title, updated=finished,
                               feed_url=job.feed_url),
     }

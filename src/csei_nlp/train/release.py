@@ -28,6 +28,11 @@ def model_files(models_dir: Path) -> list[Path]:
     return sorted({p for pat in PATTERNS for p in Path(models_dir).glob(pat) if p.is_file()})
 
 
+def describe(folder: str | Path) -> dict[str, Any]:
+    """Name, model names, creation time and training-data hash of the model set in ``folder``."""
+    return _summary(Path(folder))
+
+
 def _summary(folder: Path) -> dict[str, Any]:
     """Creation time and training-data hash of a model set, read from its cards."""
     cards = sorted(folder.glob("*.card.json"))
