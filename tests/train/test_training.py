@@ -189,3 +189,24 @@ def test_select_family_cannot_memorise_groups():
     assert f1_mem < f1_real - 0.15  # a group-level coincidence is not
     P = predict_proba_matrix(model, X)
     assert P.shape == Y.shape
+
+
+def test_retraining_on_unchanged_data_reproduces_the_models_exactly(run, tmp_path):
+    """Same data, another process and hash seed: the same models, thresholds and metrics (cards equal)."""
+    import os
+    import subprocess
+    import sys
+
+    ann, models, cache, _ = run
+    again = tmp_path / "again"
+    code = ("import sys; from pathlib import Path; from csei_nlp import config; from csei_nlp.train import train_all; "
+            "train_all(Path(sys.argv[1]), Path(sys.argv[2]), config.load(overrides={'train': {'real_pages_limit': 0}}), "
+            "cache_dir=Path(sys.argv[3]), min_cee_test_langs=0, cross_lingual=True, with_baseline=True)")
+    subprocess.run([sys.executable, "-c", code, str(ann), str(again), str(cache)], check=True,
+                   env={**os.environ, "PYTHONHASHSEED": "7"}, capture_output=True, timeout=900)
+    cards = sorted(p.name for p in models.glob("*.card.json"))
+    assert cards == sorted(p.name for p in again.glob("*.card.json")) and len(cards) == 6
+    for name in cards:
+        a, b = json.loads((models / name).read_text()), json.loads((again / name).read_text())
+        a.pop("created"), b.pop("created")
+        assert a == b, name

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 
 from conftest import PASSWORD, csrf_of, login
@@ -90,6 +91,38 @@ def test_ranking_filters_sort_and_search(app):
     assert all(float(r["score"]) >= top - 1e-9 for r in _csv(c.get(f"/export/ranking.csv?min_score={top}").text))
     page = c.get("/ranking?cee=1")
     assert page.status_code == 200 and "gruenes-wiesenthal.de" not in page.text
+
+
+def test_decision_filter_score_range_and_odd_parameters(app):
+    c = app.test_client()
+    tok = login(c, "alice")
+    everyone = {r["site"] for r in _csv(c.get("/export/ranking.csv").text)}
+    c.post("/candidate/zelenalhota.cz/decision", data={"decision": "accept", "csrf_token": tok})
+    c.post("/candidate/gruenes-wiesenthal.de/decision", data={"decision": "reject", "csrf_token": tok})
+    sites = lambda q: {r["site"] for r in _csv(c.get("/export/ranking.csv?" + q).text)}  # noqa: E731
+    assert sites("decision=accept") == {"zelenalhota.cz"}
+    assert sites("decision=reject") == {"gruenes-wiesenthal.de"}
+    assert sites("decision=unsure") == set()
+    assert sites("decision=pending") == everyone - {"zelenalhota.cz", "gruenes-wiesenthal.de"}
+    page = c.get("/ranking?decision=pending")
+    assert page.status_code == 200 and 'href="/candidate/zelenalhota.cz"' not in page.text
+    assert 'href="/candidate/zelenalhota.cz"' in c.get("/ranking?decision=accept").text
+    # a reversed score range is read the right way round, and the page says so
+    assert sites("min_score=0.9&max_score=0.1") == sites("min_score=0.1&max_score=0.9")
+    page = c.get("/ranking?min_score=0.9&max_score=0.1")
+    assert "was reversed" in page.text and 'value="0.1"' in page.text
+    assert "is not a number between 0 and 1" in c.get("/ranking?min_score=lots").text
+    # parameters the page does not know, or that clash with its own links, never give a 500
+    for q in ("fmt=x", "after=%%%", "sort=../../etc", "decision=maybe", "tag=nope", "tag=helix:business&fmt=csv",
+              "min_score=nan", "max_score=inf", "site=x&endpoint=y&_external=1"):
+        r = c.get("/ranking?" + q)
+        assert r.status_code == 200, (q, r.status_code)
+    assert c.get("/export/ranking.xml").status_code == 404
+    # the ranking says how ticked tags combine, and a row shows at most two tags per family, then +n
+    page = c.get("/ranking").text
+    assert "combined with AND" in page
+    for cell in re.findall(r'<span class="chips"[^>]*>(.*?)</span></span>', page):
+        assert cell.count('class="chip ') <= 3
 
 
 def test_candidate_page_escapes_crawled_text(app):

@@ -41,6 +41,10 @@ SORTS: dict[str, tuple[str, bool]] = {
     "documents": ("n_documents", True),
 }
 
+#: the ranking's decision filter: "" (all) or the latest decision of a site ("pending": none yet)
+DECISION_FILTERS = ("", "pending", "accept", "reject", "unsure")
+
+
 @dataclass
 class Filters:
     q: str = ""
@@ -51,24 +55,58 @@ class Filters:
     min_score: float | None = None
     max_score: float | None = None
     tags: list[str] = field(default_factory=list)  # "family:label"
-    decision: str = ""  # "" | pending | accept | reject | unsure (applied by the caller)
+    decision: str = ""  # "" | pending | accept | reject | unsure: the caller fills the site lists below
+    only_sites: list[str] | None = None  # decision filter: only these sites (from the app's decisions)
+    except_sites: list[str] | None = None  # decision filter "pending": not these (decided) sites
+    problems: list[str] = field(default_factory=list)  # what was wrong in the query and how it was read
 
     @classmethod
     def from_args(cls, args: Any) -> "Filters":
-        def num(key: str) -> float | None:
-            try:
-                v = float(args.get(key, ""))
-            except ValueError:
+        problems: list[str] = []
+
+        def num(key: str, label: str) -> float | None:
+            raw = str(args.get(key, "")).strip()
+            if not raw:
                 return None
-            return v if 0.0 <= v <= 1.0 else None
+            try:
+                v = float(raw)
+            except ValueError:
+                v = float("nan")
+            if not 0.0 <= v <= 1.0:
+                problems.append(f"The {label} score {raw[:20]!r} is not a number between 0 and 1; it was ignored.")
+                return None
+            return v
+
+        lo, hi = num("min_score", "lowest"), num("max_score", "highest")
+        if lo is not None and hi is not None and lo > hi:
+            problems.append(f"The score range {lo:g}-{hi:g} was reversed; it was read as {hi:g}-{lo:g}.")
+            lo, hi = hi, lo
+        decision = args.get("decision", "")
+        if decision not in DECISION_FILTERS:
+            problems.append(f"Unknown decision filter {decision[:20]!r}; showing all candidates.")
+            decision = ""
 
         tags = [t for t in args.getlist("tag") if ":" in t and t.split(":", 1)[0] in FAMILIES
                 and t.split(":", 1)[1] in FAMILIES[t.split(":", 1)[0]]]
         known = args.get("known", "all")
         return cls(q=args.get("q", "").strip()[:200], known=known if known in ("all", "new", "known") else "all",
                    cee=args.get("cee") in ("1", "on", "true"), country=args.get("country", "").strip().upper()[:3],
-                   lang=args.get("lang", "").strip().lower()[:8], min_score=num("min_score"),
-                   max_score=num("max_score"), tags=tags)
+                   lang=args.get("lang", "").strip().lower()[:8], min_score=lo, max_score=hi, tags=tags,
+                   decision=decision, problems=problems)
+
+    def to_args(self) -> dict[str, Any]:
+        """The query parameters that give these filters back (for links: paging, exports, charts)."""
+        out: dict[str, Any] = {}
+        for key, value in (("q", self.q), ("known", "" if self.known == "all" else self.known),
+                           ("cee", "1" if self.cee else ""), ("country", self.country), ("lang", self.lang),
+                           ("min_score", "" if self.min_score is None else f"{self.min_score:g}"),
+                           ("max_score", "" if self.max_score is None else f"{self.max_score:g}"),
+                           ("decision", self.decision)):
+            if value:
+                out[key] = value
+        if self.tags:
+            out["tag"] = list(self.tags)
+        return out
 
     def where(self) -> tuple[list[str], list[Any]]:
         conds: list[str] = []
@@ -95,6 +133,12 @@ class Filters:
             fam, lab = t.split(":", 1)
             conds.append("EXISTS (SELECT 1 FROM json_each(candidates.tags, ?) WHERE value = ?)")
             args.extend([f"$.{fam}", lab])
+        if self.only_sites is not None:
+            conds.append("site IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps(self.only_sites))
+        if self.except_sites:
+            conds.append("site NOT IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps(self.except_sites))
         if self.q:
             like = "%" + self.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             conds.append("(site LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR known_name LIKE ? ESCAPE '\\')")

@@ -13,9 +13,10 @@ from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 
 from ...annotate import decisions as training, formats, log as annolog
 from ...report.csvsafe import csv_text
-from ...store.catalog import SORTS, Filters
+from ...store.catalog import SORTS
 from ...taxonomy import FAMILIES
 from ..common import ANALYSTS, catalog, roles, state
+from .review import filters_from_request
 
 bp = Blueprint("export", __name__)
 
@@ -57,10 +58,12 @@ def export_decisions(fmt: str) -> Any:
 @bp.route("/export/ranking.<fmt>")
 @roles(*ANALYSTS)
 def export_ranking(fmt: str) -> Any:
-    f = Filters.from_args(request.args)
+    if fmt not in ("csv", "json"):
+        abort(404)
+    latest = state().db.latest_decisions()
+    f = filters_from_request(latest)
     sort = request.args.get("sort", "rank")
     rows = list(catalog().iter_filtered(f, sort if sort in SORTS else "rank"))
-    latest = state().db.latest_decisions()
     for r in rows:
         r["decision"] = (latest.get(r["site"]) or {}).get("decision", "")
     if fmt == "csv":

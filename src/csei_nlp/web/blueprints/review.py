@@ -45,17 +45,27 @@ def _no_candidate(site: str) -> str:
 @bp.route("/ranking")
 @roles(*ANALYSTS)
 def ranking() -> Any:
-    f = Filters.from_args(request.args)
+    latest = state().db.latest_decisions()
+    f = filters_from_request(latest)
     sort = request.args.get("sort", "rank")
     sort = sort if sort in SORTS else "rank"
     cat = catalog()
     rows, nxt = cat.page(f, sort, request.args.get("after", ""), state().cfg.web.page_size)
-    latest = state().db.latest_decisions()
-    args = request.args.to_dict(flat=False)
-    args.pop("after", None)
+    # links keep only the parameters the page understands: an unknown one never reaches url_for
+    args = {**f.to_args(), **({"sort": sort} if sort != "rank" else {})}
     return render_template("ranking.html", rows=rows, next_cursor=nxt, f=f, sort=sort, sorts=SORTS,
                            total=cat.count(f), facets=cat.facets(), latest=latest, args=args,
                            first_page=not request.args.get("after"))
+
+
+def filters_from_request(latest: dict[str, dict[str, Any]]) -> Filters:
+    """The ranking's filters from the query string, with the decision filter resolved to sites."""
+    f = Filters.from_args(request.args)
+    if f.decision == "pending":
+        f.except_sites = sorted(latest)
+    elif f.decision:
+        f.only_sites = sorted(s for s, d in latest.items() if d["decision"] == f.decision)
+    return f
 
 
 @bp.route("/candidate/<path:site>")

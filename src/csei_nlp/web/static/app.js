@@ -2,6 +2,12 @@
 (function () {
   "use strict";
   document.addEventListener("DOMContentLoaded", function () {
+    // phones: the ranking's filters are folded; their heading opens and closes them
+    var filters = document.getElementById("filters");
+    if (filters) {
+      var head = filters.querySelector("h2");
+      if (head) head.addEventListener("click", function () { filters.classList.toggle("open"); });
+    }
     var form = document.getElementById("annotate-form");
     var undo = document.getElementById("undo-form");
     var guide = document.getElementById("guidelines-link");
