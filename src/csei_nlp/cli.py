@@ -54,7 +54,7 @@ def _log_progress(logger: str) -> None:
 def _cmd_train(args: argparse.Namespace) -> int:
     from . import config
     from .train import train_all, format_report
-    from .train.feedback import format_changes, load_cards, metric_changes
+    from .train.feedback import data_change, format_changes, load_cards, metric_changes
 
     cfg = config.load(args.config)
     ann, models = _data_dirs(args, cfg)
@@ -66,8 +66,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if report.get("previous_models"):
         print(f"\nThe previous models are kept in {report['previous_models']}; "
               f"`csei models rollback` restores them.")
+    after = load_cards(models)
     print("\n## Change per label since the previous models (dev split)\n")
-    print(format_changes(metric_changes(before, load_cards(models))))
+    print(data_change(before, after) + "\n")
+    print(format_changes(metric_changes(before, after)))
     return EXIT_OK
 
 

@@ -87,3 +87,14 @@ def test_load_cards_reads_committed_cards(repo_dir):
     cards = load_cards(repo_dir / "models")
     assert {"innovation", "helix", "criteria", "candidate"} <= set(cards)
     assert metric_changes(cards, cards)[0]["change"] == 0.0
+
+
+def test_data_change_says_where_changes_come_from():
+    from csei_nlp.train.feedback import data_change
+
+    before = {"helix": {"training_data_hash": "a" * 64, "data_files": ["passages/x.jsonl"]}}
+    assert "did not change" in data_change(before, before)
+    after = {"helix": {"training_data_hash": "b" * 64, "data_files": ["passages/x.jsonl", "app/passages-1.jsonl"]}}
+    text = data_change(before, after)
+    assert "new files: app/passages-1.jsonl" in text and "deterministic" in text
+    assert data_change({}, after) == "No earlier models to compare with."

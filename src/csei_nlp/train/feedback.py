@@ -115,3 +115,36 @@ def format_changes(rows: list[dict[str, Any]]) -> str:
         ch = "–" if r["change"] is None else f"{r['change']:+.3f}"
         lines.append(f"| {r['model']} | {r['label']} | {f(r['before'])} | {f(r['after'])} | {ch} |")
     return "\n".join(lines)
+
+
+def data_change(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> str:
+    """One paragraph that says what the per-label changes can come from.
+
+    Training is deterministic (the same data gives the same models and
+    metrics; ``tests/train/test_training.py`` retrains in another process to
+    check it), so there is no run-to-run noise to separate: with an unchanged
+    data hash every change is zero, and otherwise the changes come from the
+    data files named here.
+    """
+    def files(cards: dict[str, dict[str, Any]]) -> set[str]:
+        return {f for c in cards.values() for f in c.get("data_files") or []}
+
+    def data_hash(cards: dict[str, dict[str, Any]]) -> str:
+        return next((str(c.get("training_data_hash")) for c in cards.values() if c.get("training_data_hash")), "?")
+
+    if not before:
+        return "No earlier models to compare with."
+    old, new = data_hash(before), data_hash(after)
+    if old == new:
+        return (f"The training data did not change (hash {new[:12]}); training is deterministic, so the "
+                f"models and metrics are the same as before.")
+    added, removed = sorted(files(after) - files(before)), sorted(files(before) - files(after))
+    parts = [f"The training data changed (hash {old[:12]} -> {new[:12]})"]
+    if added:
+        parts.append("new files: " + ", ".join(added))
+    if removed:
+        parts.append("files gone: " + ", ".join(removed))
+    if not added and not removed:
+        parts.append("the same files with edited or new records")
+    return "; ".join(parts) + (". Training is deterministic (no run-to-run noise), so the changes below "
+                               "come from these data changes.")
