@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,16 @@ users = Table(
     Column("password_hash", String(255), nullable=False),
     Column("created", String(32), nullable=False),
     Column("active", Boolean, nullable=False, default=True),
+)
+
+# Server-side sessions: the signed cookie holds only a random id; signing out or disabling a user
+# deletes the rows, so a cookie captured before that opens nothing afterwards.
+sessions = Table(
+    "app_sessions", metadata,
+    Column("sid", String(64), primary_key=True),
+    _user_id(),
+    Column("created", String(32), nullable=False),
+    Column("expires", String(32), nullable=False),
 )
 
 decisions = Table(
@@ -250,9 +260,54 @@ class AppDB:
 
     def users(self) -> list[dict[str, Any]]:
         with self.engine.connect() as c:
-            rows = c.execute(select(users.c.id, users.c.name, users.c.role, users.c.created)
+            rows = c.execute(select(users.c.id, users.c.name, users.c.role, users.c.created, users.c.active)
                              .order_by(users.c.name)).mappings().all()
         return [dict(r) for r in rows]
+
+    def set_password(self, user_id: int, password: str) -> None:
+        """Change a password; every open session of the user ends (sign in again everywhere)."""
+        if len(password) < 8:
+            raise CseiError("a password must have at least 8 characters")
+        with self.engine.begin() as c:
+            c.execute(users.update().where(users.c.id == user_id)
+                      .values(password_hash=generate_password_hash(password)))
+            c.execute(sessions.delete().where(sessions.c.user_id == user_id))
+
+    def set_active(self, name: str, active: bool) -> None:
+        """Enable or disable an account by name; disabling ends its open sessions."""
+        with self.engine.begin() as c:
+            row = c.execute(select(users.c.id).where(users.c.name == name.strip())).first()
+            if row is None:
+                raise CseiError(f"no user named {name!r}")
+            c.execute(users.update().where(users.c.id == row[0]).values(active=active))
+            if not active:
+                c.execute(sessions.delete().where(sessions.c.user_id == row[0]))
+
+    # sessions -------------------------------------------------------------
+    def open_session(self, user_id: int, lifetime_s: int) -> str:
+        """A new session id for ``user_id``, valid for ``lifetime_s`` seconds."""
+        sid = secrets.token_urlsafe(32)
+        t = datetime.now(timezone.utc)
+        with self.engine.begin() as c:
+            c.execute(sessions.delete().where(sessions.c.expires < t.isoformat(timespec="microseconds")))
+            c.execute(sessions.insert().values(
+                sid=sid, user_id=user_id, created=t.isoformat(timespec="microseconds"),
+                expires=(t + timedelta(seconds=lifetime_s)).isoformat(timespec="microseconds")))
+        return sid
+
+    def session_user(self, sid: str) -> dict[str, Any] | None:
+        """The active user of a live session, or None (unknown, ended or expired)."""
+        with self.engine.connect() as c:
+            row = c.execute(select(users.c.id, users.c.name, users.c.role, users.c.active, sessions.c.expires)
+                            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+                            .where(sessions.c.sid == sid)).mappings().first()
+        if row is None or not row["active"] or row["expires"] < now():
+            return None
+        return {"id": row["id"], "name": row["name"], "role": row["role"], "active": row["active"]}
+
+    def close_session(self, sid: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(sessions.delete().where(sessions.c.sid == sid))
 
     # decisions ------------------------------------------------------------
     def add_decision(self, site: str, decision: str, note: str, user: dict[str, Any],

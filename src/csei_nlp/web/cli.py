@@ -57,8 +57,22 @@ def _cmd_users_list(args: argparse.Namespace) -> int:
     cfg = config.load(args.config)
     db = AppDB(database_url(args.db, cfg.web.database_url))
     for u in db.users():
-        print(f"{u['name']}\t{u['role']}\t{u['created']}")
+        print(f"{u['name']}\t{u['role']}\t{u['created']}\t{'active' if u['active'] else 'disabled'}")
     db.dispose()
+    return 0
+
+
+def _cmd_users_active(args: argparse.Namespace) -> int:
+    from .. import config
+    from ..store.appdb import AppDB, database_url
+
+    cfg = config.load(args.config)
+    db = AppDB(database_url(args.db, cfg.web.database_url))
+    try:
+        db.set_active(args.name, args.users_command == "enable")
+    finally:
+        db.dispose()
+    print(f"user {args.name!r} {args.users_command}d" + (" (signed out everywhere)" if args.users_command == "disable" else ""))
     return 0
 
 
@@ -113,6 +127,13 @@ def register(sub: SubParsers) -> None:
     add_db(ls)
     add_config(ls, help="TOML config ([web] database_url ...)")
     ls.set_defaults(func=_cmd_users_list)
+    for action, what in (("disable", "disable an account and end its sessions (its labels stay)"),
+                         ("enable", "enable a disabled account")):
+        d = usub.add_parser(action, help=what)
+        d.add_argument("name", help="login name")
+        add_db(d)
+        add_config(d, help="TOML config ([web] database_url ...)")
+        d.set_defaults(func=_cmd_users_active)
 
     n = sub.add_parser("annotations", help="export/import annotations (Label Studio, Prodigy JSONL); resolve the log")
     n.add_argument("action", choices=["export", "import", "resolve"], help="export the log, import a file, or write resolved labels")

@@ -45,10 +45,15 @@ def catalog() -> Catalog:
     return g.catalog
 
 
+#: how long a sign-in lasts (the server-side session and the cookie alike)
+SESSION_LIFETIME_S = 12 * 3600
+
+
 def current_user() -> dict[str, Any] | None:
+    """The user of the request's server-side session (None: none, signed out, expired or disabled)."""
     if "user" not in g:
-        uid = session.get("uid")
-        g.user = state().db.user(uid) if isinstance(uid, int) else None
+        sid = session.get("sid")
+        g.user = state().db.session_user(sid) if isinstance(sid, str) else None
     return g.user
 
 
