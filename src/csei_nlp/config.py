@@ -174,6 +174,8 @@ class WebConfig:
     secure_cookies: bool
     page_size: int = setting(ge=1, le=1000)
     annotations_dir: str
+    proxy_hops: int = setting(ge=0, le=10)
+    threads: int = setting(ge=1, le=256)
 
 
 @dataclass(frozen=True)

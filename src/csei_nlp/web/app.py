@@ -35,7 +35,7 @@ from ..store.appdb import AppDB, database_url
 from ..store.catalog import Catalog
 from ..taxonomy import COUNTRY_NAMES, FAMILIES, LABELS
 from . import blueprints
-from .common import AppState, csrf_token, current_user, safe_url
+from .common import SESSION_LIFETIME_S, AppState, csrf_token, current_user, safe_url
 
 __all__ = ["ACTION_KEYS", "CSP", "SHORTCUTS", "AppState", "create_app"]
 
@@ -72,7 +72,7 @@ def create_app(out_dir: str | Path, cfg: Config | None = None, *, db_url: str | 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(cfg.web.secure_cookies),
         SESSION_COOKIE_NAME="csei_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_LIFETIME_S),
         PROPAGATE_EXCEPTIONS=False,
         TRAP_HTTP_EXCEPTIONS=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
@@ -84,6 +84,12 @@ def create_app(out_dir: str | Path, cfg: Config | None = None, *, db_url: str | 
                                  safe_url=safe_url, pct=lambda v: f"{100 * float(v or 0):.0f}%")
     _hooks(app)
     blueprints.register(app)
+    if cfg.web.proxy_hops:
+        # behind nginx/Caddy/Traefik: trust that many X-Forwarded-* hops for client address, scheme and host
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = cfg.web.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_prefix=n)  # type: ignore[method-assign]
     return app
 
 

@@ -15,17 +15,18 @@ from ..errors import CseiError
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
+    from waitress import serve
+
     from .. import config
     from .app import create_app
 
     cfg = config.load(args.config)
     app = create_app(args.db, cfg)
-    from werkzeug.serving import run_simple
-
+    threads = args.threads or cfg.web.threads
     print(f"csei serve: http://{args.host}:{args.port}/  (store {Path(args.db) / 'csei.sqlite'}, "
-          f"app database {app.extensions['csei'].db.engine.url.render_as_string(hide_password=True)})",
-          file=sys.stderr)
-    run_simple(args.host, args.port, app, threaded=True, use_reloader=False, use_debugger=False)
+          f"app database {app.extensions['csei'].db.engine.url.render_as_string(hide_password=True)}; "
+          f"waitress, {threads} threads)", file=sys.stderr)
+    serve(app, host=args.host, port=args.port, threads=threads, ident="csei-nlp")
     return 0
 
 
@@ -106,10 +107,14 @@ def register(sub: SubParsers) -> None:
     from ..store.appdb import ROLES
 
     s = sub.add_parser("serve", help="the review and annotation web app over a scan's OUTDIR",
-                       description="Serve the analysts' ranking review and the annotators' labelling queue.")
+                       description="Serve the analysts' ranking review and the annotators' labelling queue "
+                                   "on waitress, a production WSGI server. Behind a reverse proxy, set "
+                                   "[web] proxy_hops and secure_cookies; for gunicorn or another server use "
+                                   "the WSGI factory csei_nlp.web.wsgi:create_from_env (see docs/web.md).")
     add_db(s, help="a `csei scan` output folder")
     s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1: this machine only)")
     s.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    s.add_argument("--threads", type=int, metavar="N", help="worker threads (default: [web] threads)")
     add_config(s, help="TOML config ([web] database_url, secure_cookies ...)")
     s.set_defaults(func=_cmd_serve)
 
