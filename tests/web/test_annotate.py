@@ -149,3 +149,36 @@ def test_two_annotators_at_once_lose_nothing(app):
     with st.db.engine.connect() as c:
         overlap = {r[0] for r in c.execute(select(queue_items.c.passage_id).where(queue_items.c.overlap))}
     assert both <= overlap
+
+
+def test_labels_only_for_offered_passages_and_only_once(app):
+    """Two tabs or a forged id: the server takes a label only for what it offered, once per annotator."""
+    import re
+
+    st = _state(app)
+    c = app.test_client()
+    tok = login(c, "nina")
+    page = c.get("/annotate").text
+    offered = re.search(r'name="passage_id" value="([^"]+)"', page).group(1)
+    # a passage in the store that the queue never showed her
+    from sqlalchemy import select
+
+    from csei_nlp.store.appdb import queue_items
+
+    with st.db.engine.connect() as conn:
+        other = next(pid for pid in conn.execute(select(queue_items.c.passage_id)).scalars() if pid != offered)
+    r = c.post("/annotate", data={"csrf_token": tok, "passage_id": other, "action": "label",
+                                  "label": ["innovation:social"]}, follow_redirects=True)
+    assert "not offered to you" in r.text
+    assert other not in queue.live_labels(st.db)
+    # the same answer sent twice (double click, second tab) is stored once, and logged once
+    for _ in range(2):
+        c.post("/annotate", data={"csrf_token": tok, "passage_id": offered, "action": "label",
+                                  "label": ["innovation:social"]})
+    assert queue.live_labels(st.db)[offered] == {"nina": {"innovation": ["social"], "helix": [], "criteria": []}}
+    assert sum(1 for r in annolog.read(st.annotations_dir) if r["passage_id"] == offered) == 1
+    # after an undo she may answer it again
+    c.post("/annotate/undo", data={"csrf_token": tok})
+    c.post("/annotate", data={"csrf_token": tok, "passage_id": offered, "action": "label",
+                              "label": ["helix:business"]})
+    assert queue.live_labels(st.db)[offered]["nina"]["helix"] == ["business"]

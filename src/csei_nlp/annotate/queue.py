@@ -33,13 +33,13 @@ from typing import Any
 from ..config import Config
 from ..store import queue as qstore
 from ..store.appdb import AppDB, now
-from ..store.queue import adjudications, live_labels, stats
+from ..store.queue import NotOffered, adjudications, live_labels, stats
 from ..taxonomy import FAMILIES
 from ..types import source_ref, stable_id
 from . import log as annolog
 
 __all__ = ["QueueParams", "margin_uncertainty", "refill", "next_item", "passage_with_context", "clean_labels",
-           "record", "undo", "adjudicate", "live_labels", "adjudications", "stats"]
+           "record", "undo", "adjudicate", "live_labels", "adjudications", "stats", "NotOffered"]
 
 MIN_PASSAGE_CHARS = 60
 ASSIGNMENT_TTL_S = 30 * 60
@@ -234,7 +234,11 @@ def clean_labels(labels: dict[str, list[str]]) -> dict[str, list[str]]:
 
 def record(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, Any], passage_id: str,
            action: str, labels: dict[str, list[str]] | None, model_version: str) -> int:
-    """Save a ``label`` or ``skip`` action: one event row, and for labels one log line."""
+    """Save a ``label`` or ``skip`` action: one event row, and for labels one log line.
+
+    Only for a passage the queue offered to this user (else ``NotOffered``),
+    and once: answering the same passage again returns the first answer's id.
+    """
     if action not in ("label", "skip"):
         raise ValueError(f"unknown annotation action {action!r}")
     p = passage_with_context(store_path, passage_id)
@@ -242,8 +246,8 @@ def record(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, A
         raise LookupError(f"passage {passage_id!r} is not in the store")
     labels = clean_labels(labels or {}) if action == "label" else {}
     created = now()
-    eid = qstore.add_event(db, passage_id, user, action, labels, created, model_version)
-    if action == "label":
+    eid, new = qstore.record_action(db, passage_id, user, action, labels, created, model_version)
+    if new and action == "label":
         annolog.append(annotations_dir, _log_record(p, eid, "label", labels, user["name"], created, model_version))
     return eid
 

@@ -130,6 +130,36 @@ def add_event(db: AppDB, passage_id: str, user: Mapping[str, Any], action: str, 
         return int(res.inserted_primary_key[0])
 
 
+class NotOffered(LookupError):
+    """A label or skip for a passage the queue never handed to this user."""
+
+
+def record_action(db: AppDB, passage_id: str, user: Mapping[str, Any], action: str,
+                  labels: dict[str, list[str]], created: str, model_version: str) -> tuple[int, bool]:
+    """A user's label or skip of a passage offered to them, once: returns (event id, whether it is new).
+
+    In one transaction: the passage must have been assigned to this user
+    (else :class:`NotOffered`: a forged id, or a passage another tab never
+    showed), and a second answer for a passage the user already answered (a
+    double submit, two tabs) returns the first one instead of adding another.
+    """
+    with db.engine.begin() as c:
+        _queue_lock(c)
+        offered = c.execute(select(assignments.c.id).where(
+            assignments.c.passage_id == passage_id, assignments.c.user_id == user["id"])).first()
+        if offered is None:
+            raise NotOffered(f"passage {passage_id!r} was not offered to {user['name']!r}")
+        live = _live_events().subquery()
+        done = c.execute(select(live.c.id).where(live.c.passage_id == passage_id, live.c.user_id == user["id"])
+                         .order_by(live.c.id.desc()).limit(1)).first()
+        if done is not None:
+            return int(done[0]), False
+        res = c.execute(ev.insert().values(passage_id=passage_id, user_id=user["id"], user_name=user["name"],
+                                           action=action, labels=json.dumps(labels), created=created,
+                                           model_version=model_version, note=""))
+        return int(res.inserted_primary_key[0]), True
+
+
 def undo_last(db: AppDB, user: Mapping[str, Any], created: str,
               model_version: str) -> tuple[dict[str, Any], int] | None:
     """Retract this user's last live label or skip with an ``undo`` event, and renew their

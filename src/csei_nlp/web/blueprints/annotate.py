@@ -41,6 +41,9 @@ def annotate_post() -> Any:
     try:
         queue.record(st.db, st.store_path, st.annotations_dir, current_user(), pid, action,
                      form_labels(request.form), _model_version())
+    except queue.NotOffered:
+        flash("That passage was not offered to you here (another tab or an old page), so nothing was saved. "
+              "Here is your next one.")
     except LookupError:
         abort(404, description="That passage is no longer in the scan store.")
     return redirect(url_for("annotate.annotate"))
