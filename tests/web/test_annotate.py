@@ -182,3 +182,19 @@ def test_labels_only_for_offered_passages_and_only_once(app):
     c.post("/annotate", data={"csrf_token": tok, "passage_id": offered, "action": "label",
                               "label": ["helix:business"]})
     assert queue.live_labels(st.db)[offered]["nina"]["helix"] == ["business"]
+
+
+def test_undo_brings_the_passage_back_with_the_previous_answer(app):
+    import re
+
+    c = app.test_client()
+    tok = login(c, "olek")
+    pid = re.search(r'name="passage_id" value="([^"]+)"', c.get("/annotate").text).group(1)
+    c.post("/annotate", data={"csrf_token": tok, "passage_id": pid, "action": "label",
+                              "label": ["innovation:ecological", "helix:civil_society"]})
+    assert pid not in c.get("/annotate").text
+    c.post("/annotate/undo", data={"csrf_token": tok})
+    page = c.get("/annotate").text
+    assert f'name="passage_id" value="{pid}"' in page and 'id="restored"' in page
+    ticked = set(re.findall(r'value="([a-z_]+:[a-z_]+)" data-key="\w" checked', page))
+    assert ticked == {"innovation:ecological", "helix:civil_society"}

@@ -33,13 +33,14 @@ from typing import Any
 from ..config import Config
 from ..store import queue as qstore
 from ..store.appdb import AppDB, now
-from ..store.queue import NotOffered, adjudications, live_labels, stats
+from ..store.queue import NotOffered, adjudications, live_labels, retracted_labels, stats
 from ..taxonomy import FAMILIES
 from ..types import source_ref, stable_id
 from . import log as annolog
 
 __all__ = ["QueueParams", "margin_uncertainty", "refill", "next_item", "passage_with_context", "clean_labels",
-           "record", "undo", "adjudicate", "live_labels", "adjudications", "stats", "NotOffered"]
+           "record", "undo", "adjudicate", "live_labels", "adjudications", "stats", "NotOffered",
+           "retracted_labels"]
 
 MIN_PASSAGE_CHARS = 60
 ASSIGNMENT_TTL_S = 30 * 60

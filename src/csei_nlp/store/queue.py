@@ -179,6 +179,17 @@ def undo_last(db: AppDB, user: Mapping[str, Any], created: str,
     return dict(last), uid
 
 
+def retracted_labels(db: AppDB, user_id: int, passage_id: str) -> dict[str, list[str]] | None:
+    """The labels of this user's latest undone label of this passage (what undo should bring back), or None."""
+    with db.engine.connect() as c:
+        undone = select(ev.c.target_id).where(ev.c.action == "undo", ev.c.user_id == user_id,
+                                              ev.c.target_id.is_not(None))
+        row = c.execute(select(ev.c.labels).where(ev.c.id.in_(undone), ev.c.passage_id == passage_id,
+                                                  ev.c.action == "label")
+                        .order_by(ev.c.id.desc()).limit(1)).first()
+    return json.loads(row[0]) if row else None
+
+
 def live_labels(db: AppDB) -> dict[str, dict[str, dict[str, list[str]]]]:
     """passage_id -> annotator -> labels, from live label events (latest per annotator)."""
     out: dict[str, dict[str, dict[str, list[str]]]] = defaultdict(dict)

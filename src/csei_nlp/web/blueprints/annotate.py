@@ -26,8 +26,11 @@ def annotate() -> Any:
     item = queue.next_item(st.db, st.store_path, user, st.params)
     p = queue.passage_with_context(st.store_path, item["passage_id"]) if item else None
     hist = progress.update_history(st.db, st.models_dir)
+    # after an undo the passage comes back with the answer that was undone, ready to correct
+    previous = queue.retracted_labels(st.db, user["id"], item["passage_id"]) if item else None
+    checked = {f"{fam}:{lab}" for fam, labs in (previous or {}).items() for lab in labs}
     return render_template("annotate.html", item=item, p=p, stats=queue.stats(st.db, user),
-                           hint=progress.stopping_hint(hist))
+                           hint=progress.stopping_hint(hist), checked=checked, restored=previous is not None)
 
 
 @bp.route("/annotate", methods=["POST"])
