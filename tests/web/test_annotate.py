@@ -97,6 +97,15 @@ def test_blind_double_annotation_and_agreement(app):
     rep = agreement.report(queue.live_labels(st.db))
     assert rep["labels"]["innovation:social"]["agreement"] == 0.5
     assert len(rep["conflicts"]) == 2
+    # the page warns that 4 passages are too few, shows undefined values as such (labels nobody used),
+    # compares the pair, and lists each conflict with its text and the labels that differ
+    assert 'id="small-n"' in page and "undefined" in page and "κ nina · olek" in page
+    assert page.count('class="conflict card"') == 2
+    for pid in rep["conflicts"]:
+        text = queue.passage_with_context(st.store_path, pid)["text"]
+        assert text[:60].replace("&", "&amp;").replace("'", "&#39;").replace('"', "&#34;") in page
+    conflict_html = page[page.index('id="conflict-1"'):]
+    assert ">social</span>" in conflict_html and "none of them" in conflict_html
     # the annotator screen never shows another annotator's labels
     c2 = app.test_client()
     login(c2, "olek")
@@ -105,6 +114,8 @@ def test_blind_double_annotation_and_agreement(app):
     c3 = app.test_client()
     tok = login(c3, "root")
     pid = rep["conflicts"][0]
+    form = c3.get(f"/adjudicate/{pid}").text
+    assert "Label definitions" in form and 'data-key="1"' in form and "differs" in form
     r = c3.post(f"/adjudicate/{pid}", data={"label": ["innovation:social", "helix:business"], "csrf_token": tok})
     assert r.status_code == 302
     resolved = {r["passage_id"]: r for r in annolog.resolve(st.annotations_dir)}

@@ -14,6 +14,9 @@ from ..common import ANALYSTS, ANYONE, catalog, current_user, form_labels, roles
 
 bp = Blueprint("annotate", __name__)
 
+MIN_RELIABLE_N = 30  # below this many double-annotated passages the agreement page warns
+MAX_CONFLICTS_SHOWN = 50
+
 
 def _model_version() -> str:
     return catalog().run_info()["model_version"]
@@ -72,9 +75,20 @@ def guidelines() -> Any:
 @bp.route("/agreement")
 @roles(*ANALYSTS)
 def agreement_page() -> Any:
-    db = state().db
-    rep = agreement.report(queue.live_labels(db))
-    return render_template("agreement.html", rep=rep, adjudicated=queue.adjudications(db))
+    st = state()
+    live = queue.live_labels(st.db)
+    rep = agreement.report(live)
+    adjudicated = queue.adjudications(st.db)
+    conflicts = []
+    for pid in rep["conflicts"][:MAX_CONFLICTS_SHOWN]:
+        p = queue.passage_with_context(st.store_path, pid) or {"text": "(no longer in the scan store)"}
+        given = {who: _tags(labs) for who, labs in live[pid].items()}
+        differing = set.union(*given.values()) - set.intersection(*given.values())
+        conflicts.append({"passage_id": pid, "site": p.get("site", ""), "lang": p.get("lang", ""),
+                          "text": p["text"], "adjudicated": pid in adjudicated,
+                          "differing": {who: sorted(t & differing) for who, t in given.items()}})
+    pairs = sorted({pair for m in rep["labels"].values() for pair in m["pairs"]})
+    return render_template("agreement.html", rep=rep, conflicts=conflicts, pairs=pairs, min_n=MIN_RELIABLE_N)
 
 
 @bp.route("/adjudicate/<path:passage_id>", methods=["GET", "POST"])
@@ -90,4 +104,12 @@ def adjudicate(passage_id: str) -> Any:
         flash("Adjudication saved; the annotators' raw labels are kept.")
         return redirect(url_for("annotate.agreement_page"))
     raw = queue.live_labels(st.db).get(passage_id, {})
-    return render_template("adjudicate.html", p=p, raw=raw, adj=queue.adjudications(st.db).get(passage_id))
+    given = [_tags(labs) for labs in raw.values()]
+    agreed = set.intersection(*given) if given else set()
+    differing = (set.union(*given) - agreed) if given else set()
+    return render_template("adjudicate.html", p=p, raw=raw, adj=queue.adjudications(st.db).get(passage_id),
+                           agreed=agreed, differing=differing)
+
+
+def _tags(labels: dict[str, list[str]]) -> set[str]:
+    return {f"{fam}:{lab}" for fam, labs in labels.items() for lab in labs}

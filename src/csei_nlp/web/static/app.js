@@ -36,7 +36,7 @@
       var k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
       if (form && byKey[k]) { byKey[k].checked = !byKey[k].checked; e.preventDefault(); return; }
       if (form && k === "Enter") { e.preventDefault(); submit(form, "label"); return; }
-      if (form && k === "k") { e.preventDefault(); submit(form, "skip"); return; }
+      if (form && k === "k" && form.dataset.mode !== "adjudicate") { e.preventDefault(); submit(form, "skip"); return; }
       if (undo && k === "u") { e.preventDefault(); submit(undo, null); return; }
       if (guide && k === "g") { e.preventDefault(); location.href = guide.href; }
     });
