@@ -193,7 +193,7 @@ def register_core(sub: SubParsers) -> None:
                        description="Every `csei train` keeps the models it replaces in MODELS/.history/. "
                                    "`list` shows them; `rollback [NAME]` restores one (default: the newest), "
                                    "keeping the set it replaces.")
-    m.add_argument("action", choices=["list", "rollback"])
+    m.add_argument("action", choices=["list", "rollback"], help="list the kept sets, or restore one")
     m.add_argument("name", nargs="?", help="with rollback: the kept set to restore (see `csei models list`)")
     _add_data_dirs(m, models_help="models folder", annotations=False)
     m.set_defaults(func=_cmd_models)
