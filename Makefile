@@ -21,7 +21,7 @@ sample: setup
 
 test: setup
 	bash scripts/system-deps.sh chromium postgresql
-	CSEI_TEST_PG_URL=$${CSEI_TEST_PG_URL:-$$(bash scripts/start-postgres.sh)} $(BIN)/python -m pytest -q
+	CSEI_TEST_PG_URL=$${CSEI_TEST_PG_URL:-$$(bash scripts/start-postgres.sh)} $(BIN)/python -m pytest -q --durations=15
 
 train: setup
 	$(BIN)/csei train

@@ -58,21 +58,36 @@ def test_analyst_and_annotator_in_chromium(app, live_server, browser_page):
     page.screenshot(path=str(SHOTS / "ranking.png"), full_page=False)
 
     page.click("a.cand:has-text('Zielony')")
-    page.wait_for_url("**/candidate/klaster-zielonydol.pl")
+    page.wait_for_url("**/candidate/klaster-zielonydol.pl?cee=1")
     assert page.locator("blockquote.passage mark").count() > 0
     assert "<script>window.__pwned=1" in page.inner_text("main")  # shown as text ...
     assert page.evaluate("typeof window.__pwned") == "undefined"  # ... never run
     assert page.dialogs == []
 
-    page.check("input[name=decision][value=accept]")
+    # keyboard only from here: the previous candidate in the filtered order, reject it, and the next one is
+    # this one again; accept it with a note
+    prev_href = page.get_attribute("#prev-candidate", "href")
+    page.keyboard.press("p")
+    page.wait_for_url("**" + prev_href)
+    page.keyboard.press("r")  # reject: saved, and on to the next in the order
+    page.wait_for_url("**/candidate/klaster-zielonydol.pl?cee=1")
+    assert "saved for" in page.inner_text("main")
     page.fill("textarea[name=note]", "members govern it; social + ecological")
-    page.click("#decision-form button[type=submit]")
+    page.keyboard.press("Escape")  # leave the note; "a" then accepts, saves and moves on
+    page.keyboard.press("a")
+    page.wait_for_load_state()
+    if "/candidate/klaster-zielonydol.pl" not in page.url:
+        page.keyboard.press("p")
+        page.wait_for_url("**/candidate/klaster-zielonydol.pl?cee=1")
     page.wait_for_selector("ol.history .d-accept")
+    assert "members govern it" in page.inner_text("ol.history")
     page.goto(base + "/decisions")
     with page.expect_download() as dl:
         page.click("#export-csv")
     exported = list(csv.DictReader(io.StringIO(Path(dl.value.path()).read_text("utf-8"))))
-    assert [(r["site"], r["decision"], r["user_name"]) for r in exported] == [("klaster-zielonydol.pl", "accept", "alice")]
+    assert [(r["site"], r["decision"], r["user_name"]) for r in exported if r["decision"] == "accept"] == [
+        ("klaster-zielonydol.pl", "accept", "alice")]
+    assert len(exported) == 2
 
     page.context.clear_cookies()
     _login(page, base, "nina")

@@ -181,8 +181,10 @@ class Catalog:
     def close(self) -> None:
         self.conn.close()
 
-    def _page_sql(self, f: Filters, sort: str, after: tuple[Any, str] | None, limit: int) -> tuple[str, list[Any]]:
+    def _page_sql(self, f: Filters, sort: str, after: tuple[Any, str] | None, limit: int,
+                  backwards: bool = False) -> tuple[str, list[Any]]:
         col, desc = SORTS.get(sort, SORTS["rank"])
+        desc = desc != backwards  # walking backwards: the rows before ``after``, nearest first
         conds, args = f.where()
         unique = col == "rank"  # rank is unique: no tie-break column, so (filter, rank) indexes cover the order
         if after is not None:
@@ -210,6 +212,21 @@ class Catalog:
             col = SORTS.get(sort, SORTS["rank"])[0]
             nxt = encode_cursor(rows[-1][col], rows[-1]["site"])
         return rows, nxt
+
+    def neighbours(self, f: Filters, sort: str, site: str) -> tuple[str | None, str | None]:
+        """The sites before and after ``site`` in the filtered order (``site`` itself need not match ``f``:
+        after a decision under "pending", the next pending candidate is still found)."""
+        c = self.candidate(site)
+        if c is None:
+            return None, None
+        col = SORTS.get(sort, SORTS["rank"])[0]
+        key = (c[col], site)
+        out = []
+        for backwards in (True, False):
+            sql, args = self._page_sql(f, sort, key, 1, backwards=backwards)
+            row = self.conn.execute(sql, args).fetchone()
+            out.append(row["site"] if row else None)
+        return out[0], out[1]
 
     def explain(self, f: Filters, sort: str = "rank", after: str = "", limit: int = 50) -> list[str]:
         cur = decode_cursor(after) if after else None

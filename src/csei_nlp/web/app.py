@@ -30,6 +30,7 @@ from ..errors import ConfigError
 from ..fsutil import atomic_write_text
 from ..paths import annotations_dir as default_annotations_dir, models_dir as default_models_dir
 from ..report.csvsafe import csv_text
+from ..pipeline.cues.groups import GROUPS, supports
 from ..report.highlight import highlight
 from ..store.appdb import AppDB, database_url
 from ..store.catalog import Catalog
@@ -80,7 +81,10 @@ def create_app(out_dir: str | Path, cfg: Config | None = None, *, db_url: str | 
     app.extensions["csei"] = state
     app.jinja_env.globals.update(FAMILIES=FAMILIES, LABELS=LABELS, SHORTCUTS=SHORTCUTS, ACTION_KEYS=ACTION_KEYS,
                                  COUNTRY_NAMES=COUNTRY_NAMES, csrf_token=csrf_token)
-    app.jinja_env.filters.update(highlight=lambda text, spans: highlight(text or "", spans or []),
+    app.jinja_env.globals.update(CUE_GROUPS=GROUPS)
+    app.jinja_env.filters.update(highlight=lambda text, spans, per_label=None: highlight(text or "", spans or [],
+                                                                                         per_label),
+                                 supporting=lambda spans, fam, lab: [s for s in spans or [] if supports(fam, lab, s)],
                                  safe_url=safe_url, pct=lambda v: f"{100 * float(v or 0):.0f}%")
     _hooks(app)
     blueprints.register(app)

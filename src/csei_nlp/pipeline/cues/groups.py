@@ -43,3 +43,26 @@ LEGAL_FORM_HELIX: dict[str, str] = {
 }
 
 GROUPS: tuple[str, ...] = tuple(CUE_GROUPS)
+
+
+# Which cue matches count as evidence for a model label: an analyst reading "geographic proximity"
+# evidence should see place words highlighted, not every cue in the passage.
+LABEL_SUPPORT: dict[str, tuple[str, ...]] = {
+    "innovation:social": ("social_mission",),
+    "innovation:ecological": ("ecological_mission",),
+    "innovation:governance": ("governance",),
+    "innovation:economic": ("cooperation", "legal_form"),
+    "innovation:technological": (),
+    "criteria:cooperating_group": ("cooperation", "self_designation"),
+    "criteria:member_governance": ("governance",),
+    "criteria:geographic_proximity": ("territorial",),
+    "criteria:interconnection": ("cooperation", "helix"),
+}
+
+
+def supports(family: str, label: str, span: dict) -> bool:
+    """Whether the cue match ``span`` (its ``family`` is the cue group) is evidence for ``family:label``."""
+    group, cue = span.get("family"), span.get("label")
+    if family == "helix":
+        return (group == "helix" and cue == label) or (group == "legal_form" and LEGAL_FORM_HELIX.get(cue) == label)
+    return group in LABEL_SUPPORT.get(f"{family}:{label}", ())

@@ -6,8 +6,10 @@ Why a blueprint of its own: these routes read the scan store through
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
 
 from ...annotate import decisions as training
 from ...store.appdb import DECISIONS
@@ -16,6 +18,8 @@ from .. import charts
 from ..common import ANALYSTS, catalog, current_user, roles, state
 
 bp = Blueprint("review", __name__)
+
+BULK_MAX = 1000  # candidates one bulk decision may cover
 
 T = TypeVar("T")
 
@@ -55,17 +59,13 @@ def ranking() -> Any:
     args = {**f.to_args(), **({"sort": sort} if sort != "rank" else {})}
     return render_template("ranking.html", rows=rows, next_cursor=nxt, f=f, sort=sort, sorts=SORTS,
                            total=cat.count(f), facets=cat.facets(), latest=latest, args=args,
-                           first_page=not request.args.get("after"))
+                           first_page=not request.args.get("after"), ctx_query=urlencode(args, doseq=True),
+                           bulk_max=BULK_MAX)
 
 
 def filters_from_request(latest: dict[str, dict[str, Any]]) -> Filters:
     """The ranking's filters from the query string, with the decision filter resolved to sites."""
-    f = Filters.from_args(request.args)
-    if f.decision == "pending":
-        f.except_sites = sorted(latest)
-    elif f.decision:
-        f.only_sites = sorted(s for s, d in latest.items() if d["decision"] == f.decision)
-    return f
+    return review_context(latest)[0]
 
 
 @bp.route("/candidate/<path:site>")
@@ -73,10 +73,15 @@ def filters_from_request(latest: dict[str, dict[str, Any]]) -> Filters:
 def candidate(site: str) -> Any:
     cat = catalog()
     c = _found(cat.candidate(site), _no_candidate(site))
+    latest = state().db.latest_decisions()
+    f, sort, ctx = review_context(latest)
+    prev_site, next_site = cat.neighbours(f, sort, site)
     return render_template("candidate.html", c=c, docs=cat.documents_of(site), help=COMPONENT_HELP,
                            cues=cat.cue_evidence(site),
                            weights=state().cfg.score.weights(), history=state().db.decision_history(site),
-                           decisions=DECISIONS, run=cat.run_info())
+                           decisions=DECISIONS, run=cat.run_info(), ctx=ctx, prev_site=prev_site,
+                           next_site=next_site, position=_position(cat, f, sort, site),
+                           ctx_query=urlencode(ctx, doseq=True))
 
 
 @bp.route("/candidate/<path:site>/decision", methods=["POST"])
@@ -94,7 +99,67 @@ def decide(site: str) -> Any:
     # decisions are training data at once: `csei train` reads the file this refreshes
     training.write_training_file(st.db, st.store_path, st.annotations_dir)
     flash(f"Decision '{decision}' saved for {site}.")
-    return redirect(url_for("review.candidate", site=site))
+    # on to the next candidate in the order the analyst is working through (the ranking's filters and sort)
+    f, sort, ctx = review_context(st.db.latest_decisions())
+    _, next_site = cat.neighbours(f, sort, site)
+    if request.form.get("stay") or next_site is None:
+        if next_site is None:
+            flash("That was the last candidate with these filters.")
+        return redirect(url_for("review.candidate", site=site, **ctx))
+    return redirect(url_for("review.candidate", site=next_site, **ctx))
+
+
+@bp.route("/ranking/decide", methods=["POST"])
+@roles(*ANALYSTS)
+def decide_all() -> Any:
+    """One decision, with one note, for every candidate the current filters select (at most BULK_MAX)."""
+    st, cat = state(), catalog()
+    decision = request.form.get("decision", "")
+    if decision not in DECISIONS:
+        abort(400, description="Choose accept, reject or unsure.")
+    f, sort, ctx = review_context(st.db.latest_decisions())
+    expected = request.form.get("expected", type=int)
+    sites = [r["site"] for r in cat.iter_filtered(f, sort)]
+    if expected is None or expected != len(sites):
+        flash(f"The selection changed ({len(sites)} candidates now, {expected} when you chose); nothing was saved.")
+        return redirect(url_for("review.ranking", **ctx))
+    if len(sites) > BULK_MAX:
+        abort(400, description=f"{len(sites)} candidates selected; bulk decisions take at most {BULK_MAX}. "
+                               f"Narrow the filters.")
+    run = cat.run_info()
+    note = request.form.get("note", "").strip()
+    for s in sites:
+        st.db.add_decision(s, decision, note, current_user(), run["model_version"], run["run_id"])
+    training.write_training_file(st.db, st.store_path, st.annotations_dir)
+    flash(f"Decision '{decision}' saved for {len(sites)} candidates.")
+    return redirect(url_for("review.ranking", **ctx))
+
+
+def review_context(latest: dict[str, dict[str, Any]]) -> tuple[Filters, str, dict[str, Any]]:
+    """The filters and sort the analyst works under, and the parameters that carry them on.
+
+    On a page they are the query string; a decision form carries that query
+    string in its hidden ``ctx`` field (its own ``decision`` field is the answer,
+    not the filter).
+    """
+    source = MultiDict(parse_qsl(request.form.get("ctx", ""))) if request.method == "POST" else request.args
+    f = Filters.from_args(source)
+    if f.decision == "pending":
+        f.except_sites = sorted(latest)
+    elif f.decision:
+        f.only_sites = sorted(s for s, d in latest.items() if d["decision"] == f.decision)
+    sort = source.get("sort", "rank")
+    sort = sort if sort in SORTS else "rank"
+    ctx = {**f.to_args(), **({"sort": sort} if sort != "rank" else {})}
+    return f, sort, ctx
+
+
+def _position(cat: Any, f: Filters, sort: str, site: str) -> int | None:
+    """1-based place of ``site`` in the filtered order when the list is short enough to count cheaply."""
+    if not f.to_args() and sort == "rank":
+        c = cat.candidate(site)
+        return int(c["rank"]) if c else None
+    return None
 
 
 @bp.route("/document/<doc_id>")

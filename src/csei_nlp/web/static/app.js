@@ -8,6 +8,42 @@
       var head = filters.querySelector("h2");
       if (head) head.addEventListener("click", function () { filters.classList.toggle("open"); });
     }
+    var showAll = document.getElementById("show-all-highlights");
+    if (showAll) {
+      showAll.addEventListener("click", function () {
+        var t = document.getElementById("doc-text");
+        t.classList.toggle("all");
+        showAll.textContent = t.classList.contains("all") ? "show the first three per cue" : "show all highlights";
+      });
+    }
+    // the ranking: N opens the first candidate of the list, where the review loop starts
+    var firstCandidate = document.querySelector("table.rank a.cand");
+    if (firstCandidate) {
+      document.addEventListener("keydown", function (e) {
+        var t = e.target;
+        if (e.ctrlKey || e.metaKey || e.altKey || (t && (t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA"))) return;
+        if (e.key === "n") { e.preventDefault(); location.href = firstCandidate.href; }
+      });
+    }
+    // analysts' review loop on a candidate page: decide and move on without the mouse
+    var decision = document.getElementById("decision-form");
+    if (decision) {
+      document.addEventListener("keydown", function (e) {
+        if (e.ctrlKey || e.metaKey || e.altKey) return;
+        var t = e.target;
+        if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type !== "radio"))) {
+          if (e.key === "Escape") t.blur();
+          return;
+        }
+        var k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+        var radio = decision.querySelector('input[data-key="' + k + '"]');
+        if (radio) { e.preventDefault(); radio.checked = true; decision.submit(); return; }
+        var link = {n: "next-candidate", p: "prev-candidate", e: "first-evidence", Escape: "back-to-ranking"}[k];
+        var a = link && document.getElementById(link);
+        if (a) { e.preventDefault(); location.href = a.href; }
+      });
+      return;
+    }
     var form = document.getElementById("annotate-form");
     var undo = document.getElementById("undo-form");
     var guide = document.getElementById("guidelines-link");
