@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -80,14 +81,23 @@ def login(client, name: str, password: str = PASSWORD) -> str:
     return csrf_of(client.get("/guidelines").text)
 
 
-@pytest.fixture()
-def live_server(app):
-    """The real app on a werkzeug server in a thread, on a free port of 127.0.0.1."""
+@contextmanager
+def serving(app):
+    """The app on a werkzeug server in a thread, on a free port of 127.0.0.1; yields its base URL."""
     from werkzeug.serving import make_server
 
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    t.join(5)
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        t.join(5)
+
+
+@pytest.fixture()
+def live_server(app):
+    """The real app served on a free port of 127.0.0.1."""
+    with serving(app) as url:
+        yield url

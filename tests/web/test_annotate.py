@@ -209,3 +209,25 @@ def test_undo_brings_the_passage_back_with_the_previous_answer(app):
     assert f'name="passage_id" value="{pid}"' in page and 'id="restored"' in page
     ticked = set(re.findall(r'value="([a-z_]+:[a-z_]+)" data-key="\w" checked', page))
     assert ticked == {"innovation:ecological", "helix:civil_society"}
+
+
+def test_guidelines_are_rendered_and_raw_html_in_them_stays_text(app):
+    st = _state(app)
+    st.annotations_dir.mkdir(parents=True, exist_ok=True)
+    (st.annotations_dir / "GUIDELINES.md").write_text(
+        "# Guide\n\n| kind | is_csei |\n|---|---|\n| `csei` | 1 |\n\n**Example.** A *cluster* of co-ops.\n\n"
+        "<script>window.__x=1</script>\n\n[bad](javascript:alert(1))\n", "utf-8")
+    c = app.test_client()
+    login(c, "nina")
+    page = c.get("/guidelines").text
+    assert "<h1>Guide</h1>" in page and "<table>" in page and "<code>csei</code>" in page
+    assert "<strong>Example.</strong>" in page and "<em>cluster</em>" in page
+    assert "<script>window.__x" not in page and "&lt;script&gt;" in page
+    assert 'href="javascript:' not in page
+
+
+def test_the_projects_guidelines_render_with_their_examples(app, repo_dir):
+    c = app.test_client()
+    login(c, "nina")
+    page = c.get("/guidelines").text  # the app's own annotations folder has none: the project's are shown
+    assert "<h2>1. What a CSEI is</h2>" in page and "<table>" in page

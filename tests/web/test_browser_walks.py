@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import PASSWORD, make_users
+from conftest import PASSWORD, make_users, serving
 from test_browser import CHROMIUM, browser_page  # noqa: F401  (the fixture)
 
 
@@ -44,15 +44,8 @@ def big_app(scan_out, tmp_path):
 
 @pytest.fixture()
 def big_server(big_app):
-    import threading
-
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, big_app, threaded=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
+    with serving(big_app) as url:
+        yield url
 
 
 def test_an_analyst_reviews_20_candidates_by_keyboard(big_app, big_server, browser_page):  # noqa: F811

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from ...annotate import agreement, progress, queue
 from ..common import ANALYSTS, ANYONE, catalog, current_user, form_labels, roles, state
@@ -68,8 +69,20 @@ def annotate_undo() -> Any:
 @roles(*ANYONE)
 def guidelines() -> Any:
     path = state().annotations_dir / "GUIDELINES.md"
+    if not path.is_file():  # an annotations folder of one's own may not have them: the project's
+        from ...paths import annotations_dir
+
+        path = annotations_dir() / "GUIDELINES.md"
     text = path.read_text("utf-8") if path.is_file() else ""
-    return render_template("guidelines.html", text=text)
+    return render_template("guidelines.html", html=_markdown(text) if text else None)
+
+
+def _markdown(text: str) -> Markup:
+    """GUIDELINES.md as HTML: CommonMark plus tables; raw HTML in the file is shown as text, and links
+    with unsafe schemes (javascript:, data:) are not made links."""
+    from markdown_it import MarkdownIt
+
+    return Markup(MarkdownIt("commonmark", {"html": False}).enable("table").render(text))
 
 
 @bp.route("/agreement")
