@@ -185,6 +185,7 @@ class AnnotateConfig:
     overlap: float = setting(ge=0, le=1)
     per_site: int = setting(ge=1)
     seed: int
+    session_goal: int = setting(ge=1, le=10000)
 
 
 @dataclass(frozen=True)

@@ -231,3 +231,20 @@ def test_the_projects_guidelines_render_with_their_examples(app, repo_dir):
     login(c, "nina")
     page = c.get("/guidelines").text  # the app's own annotations folder has none: the project's are shown
     assert "<h2>1. What a CSEI is</h2>" in page and "<table>" in page
+
+
+def test_progress_towards_the_session_goal(app):
+    import re
+
+    c = app.test_client()
+    tok = login(c, "olek")
+    page = c.get("/annotate").text
+    assert 'id="n-session">0<' in page and 'max="40"' in page
+    for _ in range(2):
+        pid = re.search(r'name="passage_id" value="([^"]+)"', c.get("/annotate").text).group(1)
+        c.post("/annotate", data={"csrf_token": tok, "passage_id": pid, "action": "label", "label": ["innovation:social"]})
+    assert 'id="n-session">2<' in c.get("/annotate").text
+    c.post("/logout", data={"csrf_token": tok})
+    login(c, "olek")  # a new sign-in starts a new session count; the total stays
+    page = c.get("/annotate").text
+    assert 'id="n-session">0<' in page and 'id="n-mine">2<' in page

@@ -298,12 +298,14 @@ class AppDB:
     def session_user(self, sid: str) -> dict[str, Any] | None:
         """The active user of a live session, or None (unknown, ended or expired)."""
         with self.engine.connect() as c:
-            row = c.execute(select(users.c.id, users.c.name, users.c.role, users.c.active, sessions.c.expires)
+            row = c.execute(select(users.c.id, users.c.name, users.c.role, users.c.active, sessions.c.expires,
+                                   sessions.c.created)
                             .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
                             .where(sessions.c.sid == sid)).mappings().first()
         if row is None or not row["active"] or row["expires"] < now():
             return None
-        return {"id": row["id"], "name": row["name"], "role": row["role"], "active": row["active"]}
+        return {"id": row["id"], "name": row["name"], "role": row["role"], "active": row["active"],
+                "session_started": row["created"]}
 
     def close_session(self, sid: str) -> None:
         with self.engine.begin() as c:

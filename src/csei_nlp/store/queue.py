@@ -210,7 +210,8 @@ def adjudications(db: AppDB) -> dict[str, dict[str, Any]]:
 
 
 def stats(db: AppDB, user: Mapping[str, Any] | None = None) -> dict[str, int]:
-    """Queue size, passages labelled by anyone, and this user's labels and skips."""
+    """Queue size, passages labelled by anyone, and this user's labels and skips (in all, and since
+    ``user["session_started"]`` when given: the current sign-in)."""
     with db.engine.connect() as c:
         live = _live_events().subquery()
         q = select(func.count()).select_from(live).where(live.c.action == "label")
@@ -219,4 +220,8 @@ def stats(db: AppDB, user: Mapping[str, Any] | None = None) -> dict[str, int]:
         mine = c.execute(q.where(live.c.user_id == user["id"])).scalar_one() if user else 0
         skipped = c.execute(select(func.count()).select_from(live).where(
             live.c.action == "skip", live.c.user_id == user["id"])).scalar_one() if user else 0
-    return {"queued": int(total), "labelled_passages": int(labelled), "mine": int(mine), "my_skipped": int(skipped)}
+        since = (user or {}).get("session_started")
+        session_n = c.execute(q.where(live.c.user_id == user["id"], live.c.created >= since)).scalar_one() \
+            if user and since else 0
+    return {"queued": int(total), "labelled_passages": int(labelled), "mine": int(mine), "my_skipped": int(skipped),
+            "mine_this_session": int(session_n)}

@@ -34,7 +34,8 @@ def annotate() -> Any:
     previous = queue.retracted_labels(st.db, user["id"], item["passage_id"]) if item else None
     checked = {f"{fam}:{lab}" for fam, labs in (previous or {}).items() for lab in labs}
     return render_template("annotate.html", item=item, p=p, stats=queue.stats(st.db, user),
-                           hint=progress.stopping_hint(hist), checked=checked, restored=previous is not None)
+                           hint=progress.stopping_hint(hist), checked=checked, restored=previous is not None,
+                           goal=st.cfg.annotate.session_goal)
 
 
 @bp.route("/annotate", methods=["POST"])
