@@ -43,3 +43,26 @@ def test_keyset_pages_use_indexes_at_100k(tmp_path):
         assert "TEMP B-TREE" not in plan, (filt, sort, plan)  # no sort of the whole table
     assert cat.count(f) == 60_000
     cat.close()
+
+
+def test_a_candidates_documents_are_looked_up_by_index_not_scanned(tmp_path):
+    """The candidate page at 1M documents: its documents come from two index lookups (plan checked)."""
+    store = Store(tmp_path)
+    rows = [(f"d{j:06d}", "crawl.warc.gz", j, "html", "ok", None, None, f"https://s{j % 50}.example/{j}",
+             f"s{j % 50}.example", None, f"Page {j}", None, None, "pl", "pl", None, None, "text", 4, 1, None, None,
+             None, "{}", "{}", json.dumps({"candidate": f"s{(j + 1) % 50}.example" if j % 7 == 0 else f"s{j % 50}.example"}),
+             "r") for j in range(5000)]
+    store.conn.executemany("INSERT INTO documents VALUES (" + ",".join("?" * 27) + ")", rows)
+    store.conn.commit()
+    store.close()
+    Catalog.prepare(tmp_path)
+    cat = Catalog(tmp_path / "csei.sqlite")
+    docs = cat.documents_of("s3.example")
+    own = {r[0] for r in rows if r[8] == "s3.example"}
+    attached = {r[0] for r in rows if json.loads(r[25])["candidate"] == "s3.example"}
+    assert {d["id"] for d in docs} == own | attached and attached - own  # third-party pages attached to it too
+    sql = cat.conn.execute("SELECT sql FROM sqlite_master WHERE name = 'web_doc_candidate'").fetchone()[0]
+    assert "json_extract(meta, '$.candidate')" in sql
+    plan = " | ".join(cat.explain_documents_of("s3.example"))
+    assert "web_doc_candidate" in plan and "documents_site" in plan and "documents_status" not in plan, plan
+    cat.close()
