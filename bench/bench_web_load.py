@@ -106,13 +106,15 @@ class User:
         return (time.perf_counter() - t) * 1000, body
 
 
-def analyst(base: str, name: str, n: int, n_cands: int, times: dict, errors: list, seed: int) -> None:
+def analyst(base: str, name: str, n: int, n_cands: int, times: dict, errors: list, seed: int,
+            think: float) -> None:
     rnd = random.Random(seed)
     try:
         u = User(base, name)
-        filters = ["", "cee=1", "country=PL", "tag=helix:business", "min_score=0.5&max_score=0.9", "q=Cluster 01",
+        filters = ["", "cee=1", "country=PL", "tag=helix:business", "min_score=0.5&max_score=0.9", "q=Cluster%2001",
                    "decision=pending", "sort=name", "cee=1&tag=helix:social_economy"]
         for i in range(n):
+            time.sleep(rnd.uniform(0, 2 * think))  # reading the page before the next click
             if i % 2 == 0:
                 ms, _ = u.get("/ranking?" + rnd.choice(filters))
                 times["ranking"].append(ms)
@@ -124,10 +126,12 @@ def analyst(base: str, name: str, n: int, n_cands: int, times: dict, errors: lis
         errors.append(f"{name}: {type(exc).__name__}: {exc}")
 
 
-def annotator(base: str, name: str, n: int, times: dict, errors: list) -> None:
+def annotator(base: str, name: str, n: int, times: dict, errors: list, think: float) -> None:
+    rnd = random.Random(name)
     try:
         u = User(base, name)
         for _ in range(n):
+            time.sleep(rnd.uniform(0, 2 * think))
             ms, page = u.get("/annotate")
             times["annotate"].append(ms)
             m = re.search(r'name="passage_id" value="([^"]+)"', page)
@@ -152,6 +156,8 @@ def main() -> int:
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--requests", type=int, default=40, help="pages per user")
     ap.add_argument("--threads", type=int, default=8, help="waitress threads")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean seconds a user reads a page before the next request (0: back to back, a stress test)")
     args = ap.parse_args()
 
     from waitress.server import create_server
@@ -181,8 +187,9 @@ def main() -> int:
         times: dict[str, list[float]] = {"ranking": [], "candidate": [], "annotate": [], "annotate_save": []}
         errors: list[str] = []
         workers = [threading.Thread(target=analyst if role == "analyst" else annotator,
-                                    args=((base, name, args.requests, args.candidates, times, errors, i)
-                                          if role == "analyst" else (base, name, args.requests // 2, times, errors)))
+                                    args=((base, name, args.requests, args.candidates, times, errors, i, args.think)
+                                          if role == "analyst" else
+                                          (base, name, args.requests // 2, times, errors, args.think)))
                    for i, (name, role) in enumerate(names)]
         t0 = time.perf_counter()
         for w in workers:
@@ -194,14 +201,16 @@ def main() -> int:
         db.dispose()
 
     result = {"candidates": args.candidates, "documents": args.documents, "users": args.users,
+              "think_s": args.think,
               "waitress_threads": args.threads, "build_store_s": round(build_s, 1),
               "app_start_s": round(prepare_s, 1), "wall_s": round(wall, 1), "errors": errors,
               "pages": {k: {"n": len(v), "p50_ms": round(pct(v, 50), 1), "p95_ms": round(pct(v, 95), 1),
                             "goal_met": pct(v, 95) <= GOAL_P95_MS} for k, v in times.items() if v}}
-    out_file = REPO / "bench" / "results" / "web_load.json"
+    out_file = REPO / "bench" / "results" / f"web_load_think{args.think:g}.json"
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(json.dumps(result, indent=2) + "\n", "utf-8")
-    print(f"{args.candidates:,} candidates, {args.documents:,} documents, {args.users} concurrent users "
+    print(f"{args.candidates:,} candidates, {args.documents:,} documents, {args.users} concurrent users, "
+          f"think time {args.think:g} s "
           f"(store built in {build_s:.0f} s, app ready in {prepare_s:.1f} s)")
     print(f"| page | requests | p50 ms | p95 ms | p95 <= {GOAL_P95_MS:.0f} ms |")
     print("|---|---|---|---|---|")

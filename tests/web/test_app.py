@@ -241,3 +241,18 @@ def test_candidate_page_shows_the_scans_score_explanations(app):
     # one-line explanations computed by rank.py for this candidate, not only generic help
     assert "inclusion criteria shown" in r.text
     assert "actor types" in r.text
+
+
+def test_overview_charts_link_to_the_filtered_ranking(app):
+    c = app.test_client()
+    login(c, "alice")
+    page = c.get("/overview").text
+    links = set(re.findall(r'<a href="(/ranking\?[^"]+)">', page))
+    assert "/ranking?country=PL" in links and "/ranking?decision=pending" in links
+    assert any(h.startswith(("/ranking?tag=helix%3A", "/ranking?tag=helix:")) for h in links)
+    assert any("min_score=0.9" in h and "max_score=1" in h for h in links)
+    # each link opens a ranking whose candidates match what the bar counted
+    pl = _csv(c.get("/export/ranking.csv?country=PL").text)
+    assert pl and {r["country"] for r in pl} == {"PL"}
+    counted = re.search(r">PL</text>.*?>(\d+)</text>", page)
+    assert counted and int(counted.group(1)) == len(pl)

@@ -66,3 +66,18 @@ def test_a_candidates_documents_are_looked_up_by_index_not_scanned(tmp_path):
     plan = " | ".join(cat.explain_documents_of("s3.example"))
     assert "web_doc_candidate" in plan and "documents_site" in plan and "documents_status" not in plan, plan
     cat.close()
+
+
+def test_cached_counts_and_facets_follow_a_new_scan(scan_out):  # noqa: D103
+    """Counts and facets are remembered per store state: a run that rewrites the candidates is seen at once."""
+    with Store(scan_out) as store:
+        cands = store.candidates()
+    cat = Catalog(scan_out / "csei.sqlite")
+    before = cat.count(Filters())
+    assert before == len(cands) and cat.count(Filters()) == before  # the second answer comes from the cache
+    countries = cat.facets()["countries"]
+    with Store(scan_out) as store:
+        store.replace_candidates([{**cands[0], "country": "MT"}], "r-later")
+    assert cat.count(Filters()) == 1
+    assert cat.facets()["countries"] == ["MT"] != countries
+    cat.close()

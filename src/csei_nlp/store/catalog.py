@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,11 @@ _DOCUMENTS_OF = (
     "FROM documents WHERE +status = 'ok' AND id IN ("
     "SELECT id FROM documents WHERE json_extract(meta, '$.candidate') = ? "
     "UNION SELECT id FROM documents WHERE site = ?) ORDER BY url, id LIMIT ?")
+
+# counts and facets per store state, shared by the app's request threads
+_CACHE: OrderedDict[Any, Any] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 512
 
 #: the ranking's decision filter: "" (all) or the latest decision of a site ("pending": none yet)
 DECISION_FILTERS = ("", "pending", "accept", "reject", "unsure")
@@ -252,10 +259,32 @@ class Catalog:
             if not after:
                 return
 
+    def _stamp(self) -> tuple[str, str]:
+        """What identifies this store's candidates: they change only when a scan or discovery run writes them."""
+        row = self.conn.execute("SELECT id FROM runs ORDER BY started DESC, id DESC LIMIT 1").fetchone()
+        n = self.conn.execute("SELECT MAX(rowid) FROM candidates").fetchone()[0]
+        return str(self.path), f"{row[0] if row else ''}:{n}"
+
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()``, remembered per store state (whole-table counts and facets cost ~100 ms at 100k)."""
+        full = (self._stamp(), key)
+        with _CACHE_LOCK:
+            if full in _CACHE:
+                _CACHE.move_to_end(full)
+                return _CACHE[full]
+        value = compute()
+        with _CACHE_LOCK:
+            _CACHE[full] = value
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        return value
+
     def count(self, f: Filters) -> int:
         conds, args = f.where()
         where = (" WHERE " + " AND ".join(conds)) if conds else ""
-        return int(self.conn.execute(f"SELECT COUNT(*) FROM candidates{where}", args).fetchone()[0])
+        sql = f"SELECT COUNT(*) FROM candidates{where}"
+        return self._cached(("count", sql, tuple(args)),
+                            lambda: int(self.conn.execute(sql, args).fetchone()[0]))
 
     def candidate(self, site: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT * FROM candidates WHERE site = ?", (site,)).fetchone()
@@ -309,6 +338,9 @@ class Catalog:
         return out
 
     def facets(self) -> dict[str, list[Any]]:
+        return self._cached(("facets",), self._facets)
+
+    def _facets(self) -> dict[str, list[Any]]:
         countries = [r[0] for r in self.conn.execute(
             "SELECT DISTINCT country FROM candidates WHERE country IS NOT NULL AND country != '' ORDER BY 1")]
         langs = [r[0] for r in self.conn.execute(

@@ -13,7 +13,13 @@ from markupsafe import Markup
 BAR = "#2f6f9f"
 
 
-def bars(items: Sequence[tuple[str, int]], title: str, width: int = 460) -> Markup:
+def _link(parts: list[str], href: str | None, body: str) -> None:
+    """``body``, wrapped in an SVG link to ``href`` when there is one (the filtered ranking behind a bar)."""
+    parts.append(f'<a href="{escape(href, quote=True)}">{body}</a>' if href else body)
+
+
+def bars(items: Sequence[tuple[str, int]], title: str, width: int = 460,
+         links: Sequence[str | None] | None = None) -> Markup:
     items = list(items)[:30]
     row, left = 20, 150
     h = max(1, len(items)) * row + 30
@@ -23,17 +29,19 @@ def bars(items: Sequence[tuple[str, int]], title: str, width: int = 460) -> Mark
     for i, (label, n) in enumerate(items):
         y = 20 + i * row
         w = (width - left - 50) * n / top
-        parts.append(f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" font-size="12" fill="#333">'
-                     f'{escape(str(label))[:24]}</text>'
-                     f'<rect x="{left}" y="{y + 2}" width="{w:.1f}" height="{row - 6}" fill="{BAR}" rx="2"/>'
-                     f'<text x="{left + w + 4:.1f}" y="{y + 13}" font-size="12" fill="#333">{int(n)}</text>')
+        _link(parts, links[i] if links and i < len(links) else None,
+              f'<text x="{left - 6}" y="{y + 13}" text-anchor="end" font-size="12" fill="#333">'
+              f'{escape(str(label))[:24]}</text>'
+              f'<rect x="{left}" y="{y + 2}" width="{w:.1f}" height="{row - 6}" fill="{BAR}" rx="2"/>'
+              f'<text x="{left + w + 4:.1f}" y="{y + 13}" font-size="12" fill="#333">{int(n)}</text>')
     if not items:
         parts.append('<text x="10" y="30" font-size="12" fill="#777">no data</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def histogram(bins: Sequence[int], title: str, width: int = 460, height: int = 180) -> Markup:
+def histogram(bins: Sequence[int], title: str, width: int = 460, height: int = 180,
+              links: Sequence[str | None] | None = None) -> Markup:
     n = len(bins)
     top = max(bins, default=0) or 1
     bw = (width - 40) / max(1, n)
@@ -43,10 +51,11 @@ def histogram(bins: Sequence[int], title: str, width: int = 460, height: int = 1
     for i, v in enumerate(bins):
         h = (base - 15) * v / top
         x = 30 + i * bw
-        parts.append(f'<rect x="{x + 1:.1f}" y="{base - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" fill="{BAR}"/>'
-                     f'<text x="{x + bw / 2:.1f}" y="{base - h - 3:.1f}" font-size="11" text-anchor="middle" '
-                     f'fill="#333">{int(v)}</text>'
-                     f'<text x="{x + bw / 2:.1f}" y="{height - 8}" font-size="10" text-anchor="middle" '
-                     f'fill="#555">{i / n:.1f}</text>')
+        _link(parts, links[i] if links and i < len(links) else None,
+              f'<rect x="{x + 1:.1f}" y="{base - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" fill="{BAR}"/>'
+              f'<text x="{x + bw / 2:.1f}" y="{base - h - 3:.1f}" font-size="11" text-anchor="middle" '
+              f'fill="#333">{int(v)}</text>'
+              f'<text x="{x + bw / 2:.1f}" y="{height - 8}" font-size="10" text-anchor="middle" '
+              f'fill="#555">{i / n:.1f}</text>')
     parts.append(f'<line x1="30" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#999"/></svg>')
     return Markup("".join(parts))

@@ -177,13 +177,22 @@ def overview() -> Any:
     latest = state().db.latest_decisions()
     reviewed = {k: sum(1 for d in latest.values() if d["decision"] == k) for k in DECISIONS}
     pending = max(0, ov["total"] - len(latest))
-    return render_template("overview.html", ov=ov,
-                           country_svg=charts.bars([(c, n) for c, n, _ in ov["by_country"]], "Candidates by country"),
-                           score_svg=charts.histogram(ov["score_bins"], "Score distribution"),
-                           mix_svg={f: charts.bars(sorted(m.items(), key=lambda kv: -kv[1]), f"Tags: {f}")
-                                    for f, m in ov["label_mix"].items()},
-                           review_svg=charts.bars([("pending", pending)] + list(reviewed.items()),
-                                                  "Reviewed vs pending"))
+    # every bar links to the ranking filtered to what it counts
+    rank = lambda **kw: url_for("review.ranking", **kw)  # noqa: E731
+    countries = [(c, n) for c, n, _ in ov["by_country"]]
+    nbins = len(ov["score_bins"])
+    mixes = {f: sorted(m.items(), key=lambda kv: -kv[1]) for f, m in ov["label_mix"].items()}
+    review = [("pending", pending)] + list(reviewed.items())
+    return render_template(
+        "overview.html", ov=ov,
+        country_svg=charts.bars(countries, "Candidates by country",
+                                links=[rank(country=c) if c and c != "?" else None for c, _ in countries]),
+        score_svg=charts.histogram(ov["score_bins"], "Score distribution",
+                                   links=[rank(min_score=f"{i / nbins:g}", max_score=f"{(i + 1) / nbins:g}")
+                                          for i in range(nbins)]),
+        mix_svg={f: charts.bars(m, f"Tags: {f}", links=[rank(tag=f"{f}:{lab}") for lab, _ in m])
+                 for f, m in mixes.items()},
+        review_svg=charts.bars(review, "Reviewed vs pending", links=[rank(decision=k) for k, _ in review]))
 
 
 @bp.route("/decisions")
