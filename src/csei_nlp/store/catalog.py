@@ -310,8 +310,10 @@ class Catalog:
     def cue_evidence(self, site: str, limit: int = 8) -> list[dict[str, Any]]:
         """The site's passages with the most cue matches (works without a classifier)."""
         rows = self.conn.execute(
-            "SELECT p.doc_id, p.idx, p.start, p.text, p.spans, d.url, d.source, d.offset FROM passages p "
-            "JOIN documents d ON d.id = p.doc_id WHERE d.site = ? AND d.status = 'ok' AND d.dup_of IS NULL "
+            # CROSS JOIN fixes the loop order: the site's documents by index, then their passages by key
+            # (the planner otherwise walked every passage of the store: ~200 ms at 1M documents)
+            "SELECT p.doc_id, p.idx, p.start, p.text, p.spans, d.url, d.source, d.offset FROM documents d "
+            "CROSS JOIN passages p ON p.doc_id = d.id WHERE d.site = ? AND +d.status = 'ok' AND d.dup_of IS NULL "
             "AND p.spans IS NOT NULL AND p.spans != '[]' LIMIT 2000", (site,))
         out = []
         for r in rows:
