@@ -50,13 +50,10 @@ def _no_candidate(site: str) -> str:
 @roles(*ANALYSTS)
 def ranking() -> Any:
     latest = state().db.latest_decisions()
-    f = filters_from_request(latest)
-    sort = request.args.get("sort", "rank")
-    sort = sort if sort in SORTS else "rank"
+    # links keep only the parameters the page understands: an unknown one never reaches url_for
+    f, sort, args = review_context(latest)
     cat = catalog()
     rows, nxt = cat.page(f, sort, request.args.get("after", ""), state().cfg.web.page_size)
-    # links keep only the parameters the page understands: an unknown one never reaches url_for
-    args = {**f.to_args(), **({"sort": sort} if sort != "rank" else {})}
     return render_template("ranking.html", rows=rows, next_cursor=nxt, f=f, sort=sort, sorts=SORTS,
                            total=cat.count(f), facets=cat.facets(), latest=latest, args=args,
                            first_page=not request.args.get("after"), ctx_query=urlencode(args, doseq=True),
@@ -80,7 +77,7 @@ def candidate(site: str) -> Any:
                            cues=cat.cue_evidence(site),
                            weights=state().cfg.score.weights(), history=state().db.decision_history(site),
                            decisions=DECISIONS, run=cat.run_info(), ctx=ctx, prev_site=prev_site,
-                           next_site=next_site, position=_position(cat, f, sort, site),
+                           next_site=next_site,
                            ctx_query=urlencode(ctx, doseq=True))
 
 
@@ -152,14 +149,6 @@ def review_context(latest: dict[str, dict[str, Any]]) -> tuple[Filters, str, dic
     sort = sort if sort in SORTS else "rank"
     ctx = {**f.to_args(), **({"sort": sort} if sort != "rank" else {})}
     return f, sort, ctx
-
-
-def _position(cat: Any, f: Filters, sort: str, site: str) -> int | None:
-    """1-based place of ``site`` in the filtered order when the list is short enough to count cheaply."""
-    if not f.to_args() and sort == "rank":
-        c = cat.candidate(site)
-        return int(c["rank"]) if c else None
-    return None
 
 
 @bp.route("/document/<doc_id>")
