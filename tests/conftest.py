@@ -67,13 +67,15 @@ class FixtureTraining:
     models: Path
     cache: Path  # the embedding cache every fixture-model test shares
     report: dict
+    published: tuple  # the AddResult of each fixture set of pages as published (tests/fixtures/published)
 
 
 @pytest.fixture(scope="session")
 def fixture_training(tmp_path_factory) -> FixtureTraining:
     """Models trained once per test session (training embeds and cross-validates: the suite's costliest setup).
 
-    The annotations include an app label on a page nobody labelled as a whole and an analyst's decision,
+    The annotations include two small sets of pages as published (``csei pages add``), so the candidate
+    model trains as the shipped one does, and an app label on a page nobody labelled as a whole and an analyst's decision,
     as the review app writes them: such a passage once crashed the split.
     """
     import json
@@ -81,7 +83,7 @@ def fixture_training(tmp_path_factory) -> FixtureTraining:
 
     from csei_nlp import config
     from csei_nlp.annotate import log as annolog
-    from csei_nlp.train import train_all
+    from csei_nlp.train import published, train_all
 
     models = tmp_path_factory.mktemp("models")
     cache = tmp_path_factory.getbasetemp() / "emb-cache"
@@ -95,6 +97,9 @@ def fixture_training(tmp_path_factory) -> FixtureTraining:
     (ann / "documents-decisions.jsonl").write_text(json.dumps(
         {"id": "decision:x", "site": "klaster.pl", "lang": "pl", "text": APP_TEXT,
          "doc_label": {"is_csei": 1, "kind": "csei"}}) + "\n", "utf-8")
-    report = train_all(ann, models, config.load(overrides=NO_REAL_PAGES), cache_dir=cache, min_cee_test_langs=0,
-                       cross_lingual=True, with_baseline=True)
-    return FixtureTraining(ann, models, cache, report)
+    cfg = config.load(overrides=NO_REAL_PAGES)
+    added = tuple(published.add_pages(FIXTURES / "published" / f"set-{name}.jsonl", ann, cfg, name, cache_dir=cache)
+                  for name in ("one", "two"))
+    report = train_all(ann, models, cfg, cache_dir=cache, min_cee_test_langs=0, cross_lingual=True,
+                       with_baseline=True)
+    return FixtureTraining(ann, models, cache, report, added)

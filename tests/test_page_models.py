@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from csei_nlp import config
+from csei_nlp.attach import role_of
 from csei_nlp.pipeline.process import process
 from csei_nlp.pipeline.tag import Tagging
 from csei_nlp.types import RawInput
@@ -99,7 +100,9 @@ def test_boilerplate_leaves_the_decision_unchanged(tagging):
     for x, y in zip(a, b):
         assert abs(x.meta["candidate_prob"] - y.meta["candidate_prob"]) < 0.05, x.url
         assert (x.meta["candidate_prob"] >= 0.5) == (y.meta["candidate_prob"] >= 0.5)
-        assert abs(x.meta["subject_prob"] - y.meta["subject_prob"]) < 0.1
+        # the subject decides where a page counts (attach.role_of): the role must not change
+        assert role_of(x.meta) == role_of(y.meta), x.url
+        assert abs(x.meta["subject_prob"] - y.meta["subject_prob"]) < 0.15
 
 
 @pytest.mark.shared

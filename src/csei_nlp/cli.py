@@ -114,6 +114,24 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_pages(args: argparse.Namespace) -> int:
+    from . import config
+    from .train import published
+
+    cfg = config.load(args.config)
+    ann, _ = _data_dirs(args, cfg)
+    if args.action == "add":
+        if not args.file or not args.set:
+            raise CseiError("csei pages add needs FILE and --set NAME")
+        res = published.add_pages(args.file, ann, cfg, args.set)
+        print(res.render())
+        print(f"stored in {published.folder(ann)}; run `csei train` to use them")
+        return EXIT_OK
+    pub = published.read(ann)
+    print(published.summary(pub) if pub is not None else f"no pages as published in {published.folder(ann)}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``csei`` parser: this module's commands, then each command module's ``register``."""
     from .discover import cli as discover_cli
@@ -188,6 +206,19 @@ def register_core(sub: SubParsers) -> None:
                         "optional lang) and report page and candidate ROC-AUC, P@10, per language, "
                         "and the TF-IDF baseline")
     e.set_defaults(func=_cmd_eval)
+
+    g = sub.add_parser("pages", help="keep labelled pages as published as training data (vectors, no text)",
+                       description="`add FILE --set NAME` reads a JSONL of labelled pages as published (url, text "
+                                   "or html, label 1 when the page is about one specific CSEI, optional genre, org), "
+                                   "processes each page as `csei scan` would and keeps only its passage vectors and "
+                                   "cue counts in ANNOTATIONS/published/; the text stays with you. `csei train` "
+                                   "then trains the candidate model on them. `list` shows what is kept.")
+    g.add_argument("action", choices=["add", "list"], help="add a labelled JSONL, or list the kept pages")
+    g.add_argument("file", nargs="?", metavar="FILE", help="with add: the labelled JSONL")
+    g.add_argument("--set", metavar="NAME", help="with add: the set's name (pages collected together; "
+                                                 "training scores each set with a model that never saw it)")
+    _add_data_dirs(g, models_help="models folder")
+    g.set_defaults(func=_cmd_pages)
 
     m = sub.add_parser("models", help="list the model sets `csei train` kept, or roll back to one",
                        description="Every `csei train` keeps the models it replaces in MODELS/.history/. "

@@ -174,3 +174,25 @@ def test_cache_is_safe_for_two_processes(tmp_path):
     assert sum(misses) >= 18  # 18 distinct texts, overlapping ones may be embedded by both
     db = sqlite3.connect(tmp_path / "vectors.sqlite")
     assert db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 18
+
+
+def test_shipped_seed_vectors_spare_embedding_and_fill_the_cache(nano, tmp_path):
+    from csei_nlp.pipeline.embed.seed import SeedVectors, seed_path, write_seed
+
+    first = CachedEmbedder(Counting(nano), tmp_path / "a")
+    want = first.embed_passages([PL, DE])
+    seeds = tmp_path / "vectors"
+    assert write_seed(seed_path(seeds, nano.id), nano.id, first.stored([PL, DE])) == 2
+    write_seed(seed_path(seeds, "other-embedder"), "other-embedder", {first.key(FOOTBALL): want[0]})
+
+    inner = Counting(nano)
+    fresh = CachedEmbedder(inner, tmp_path / "b", [seeds])
+    got = fresh.embed_passages([PL, DE, FOOTBALL])
+    assert inner.encoded == 1  # only the text no seed of this embedder holds
+    assert fresh.seed_hits == 2 and fresh.hits == 2 and fresh.misses == 1
+    assert np.abs(got[:2] - want).max() < 2e-3  # float16 in the seed
+    assert len(fresh) == 3  # seeded vectors were copied into the cache
+    again = CachedEmbedder(Counting(nano), tmp_path / "b", [seeds])
+    again.embed_passages([PL])
+    assert again.seed_hits == 0 and again.hits == 1
+    assert len(SeedVectors(seed_path(seeds, "missing"), "missing", 384)) == 0

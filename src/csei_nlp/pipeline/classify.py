@@ -42,6 +42,9 @@ SUBJECT = "subject"   # P(the page presents one organisation) vs a topic
 VOICE = "voice"       # P(third party) for a page about one organisation
 PAGE_MODELS = (CANDIDATE, SUBJECT, VOICE)
 FORMAT_VERSION = 1
+# A page model's card says which page features it reads ("page_features"):
+BASE_FEATURES = "probs+cues"                        # document_features(..., with_embedding=False)
+EMBEDDING_FEATURES = "probs+cues+mean_embedding"    # the same, then the page's mean passage vector
 
 # Everything a csei model file may contain; skops refuses any other type.
 TRUSTED_TYPES: list[str] = [
@@ -106,22 +109,35 @@ def passage_matrix(vectors: np.ndarray, cue_feats: np.ndarray | None) -> np.ndar
     return np.hstack([v, c])
 
 
+def mean_embedding(vectors: np.ndarray, dim: int | None = None) -> np.ndarray:
+    """The L2-normalised mean of a page's passage vectors (zeros for a page without passages)."""
+    v = np.asarray(vectors, dtype=np.float32)
+    if v.ndim != 2 or len(v) == 0:
+        return np.zeros(dim if dim is not None else (v.shape[-1] if v.ndim == 2 else 0), np.float32)
+    m = v.mean(axis=0)
+    n = float(np.linalg.norm(m))
+    return (m / n if n > 0 else m).astype(np.float32)
+
+
 def document_features(vectors: np.ndarray, passage_probs: dict[str, np.ndarray],
-                      doc_cues: np.ndarray | None, families: Sequence[str] = tuple(FAMILIES)) -> np.ndarray:
+                      doc_cues: np.ndarray | None, families: Sequence[str] = tuple(FAMILIES),
+                      with_embedding: bool = False) -> np.ndarray:
     """One document's feature vector for the page models (candidate, subject, voice).
 
     ``vectors`` (m, dim) and ``passage_probs[family]`` (m, n_labels) are per
     passage; ``doc_cues`` is ``cues.cue_features`` over all of the document's
     spans (log1p of summed counts).  The vector is: per family the mean and the
     max of each label's probability, the cue features and log1p(number of
-    passages).  A document without passages gets zeros.
+    passages); with ``with_embedding``, then the page's :func:`mean_embedding`.
+    A document without passages gets zeros.
 
-    The raw embedding is deliberately not a page feature.  Measured on real
-    pages as published (models/EVAL.md), a page model on the mean or lead
-    embedding learns the style of the pages written for training: ROC-AUC 0.98
-    on held-out written pages but 0.48-0.58 on real ones.  The passage models'
-    label probabilities (themselves from the embeddings) and the cue counts
-    carry over much better (0.71).
+    Which models read the embedding is measured, not assumed (models/EVAL.md).
+    Trained on written pages only, a page model on the mean embedding learns
+    their style: ROC-AUC 0.98 on held-out written pages but 0.48-0.58 on real
+    ones.  Trained with labelled pages as published as well
+    (``annotations/published/``), the candidate model gains from it on sets of
+    real pages it never saw.  Subject and voice, which have no real-page
+    labels, read the base features only.
     """
     parts: list[np.ndarray] = []
     for fam in families:
@@ -133,6 +149,8 @@ def document_features(vectors: np.ndarray, passage_probs: dict[str, np.ndarray],
     if doc_cues is not None:
         parts.append(np.asarray(doc_cues, dtype=np.float32).ravel())
     parts.append(np.array([np.log1p(len(vectors))], dtype=np.float32))
+    if with_embedding:
+        parts.append(mean_embedding(vectors))
     return np.concatenate(parts).astype(np.float32)
 
 
@@ -251,12 +269,20 @@ class Tagger:
 
     def document_features(self, vectors: np.ndarray, passage_probs: dict[str, np.ndarray],
                           doc_cues: np.ndarray | None) -> np.ndarray:
+        """The full page feature row (base features, then the mean embedding); each page model
+        reads the columns its card names (:meth:`predict_documents`)."""
         return document_features(vectors, passage_probs, doc_cues if self.cue_feature_names else None,
-                                 self.families)
+                                 self.families, with_embedding=True)
 
     def predict_documents(self, doc_features: np.ndarray, model: str = CANDIDATE) -> np.ndarray:
-        """P per document from one of the page models (``PAGE_MODELS``), shape (n,)."""
+        """P per document from one of the page models (``PAGE_MODELS``), shape (n,).
+
+        ``doc_features`` are rows of :meth:`document_features`; a model trained on
+        the base features (card ``page_features``) reads them without the embedding.
+        """
         X = np.atleast_2d(np.asarray(doc_features, dtype=np.float32))
+        if self.cards[model].get("page_features", BASE_FEATURES) == BASE_FEATURES:
+            X = X[:, : X.shape[1] - self.embedder_dim]
         self._check_width(X, int(self.cards[model]["n_features"]), "documents")
         return predict_proba_matrix(self._models[model], X)[:, 0]
 

@@ -122,6 +122,24 @@ def known_case_passages(passages_dir: str | Path | None = None,
     return pos, pos_doc, neg
 
 
+def passages_to_embed(doc: Document, cfg: Config) -> list:
+    """The passages of ``doc`` to embed: all, or for long documents those with most cue hits.
+
+    Passages left out keep a ``skip_reason``; order is kept for the document
+    features.  Training on labelled pages as published (``train.published``)
+    calls this too, so a page is featurised as a scan featurises it.
+    """
+    cap = cfg.cascade.max_passages_per_doc
+    if not cfg.cascade.enabled or len(doc.passages) <= cap:
+        return list(doc.passages)
+    keep = set(sorted(range(len(doc.passages)), key=lambda i: (-len(doc.passages[i].spans), i))[:cap])
+    for i, p in enumerate(doc.passages):
+        if i not in keep:
+            p.skip_reason = f"passage budget: {cap} passages with most cue hits were embedded"
+    doc.meta["passages_embedded"] = len(keep)
+    return [p for i, p in enumerate(doc.passages) if i in keep]
+
+
 class Tagging:
     """Applies the cascade, the embedder and the trained models to batches of documents."""
 
@@ -146,7 +164,10 @@ class Tagging:
             raise ModelError(f"the embedder gives {embedder.dim}-d vectors, the models expect "
                              f"{tagger.embedder_dim}-d; retrain with `csei train`")
         if cfg.embed.cache:
-            embedder = CachedEmbedder(embedder, default_cache_dir(cfg))
+            from .embed.seed import SEED_FOLDER
+
+            embedder = CachedEmbedder(embedder, default_cache_dir(cfg),
+                                      [annotations_dir(cfg.web.annotations_dir) / SEED_FOLDER])
         return cls(cfg, embedder, tagger)
 
     @property
@@ -188,7 +209,7 @@ class Tagging:
                 chosen.append(d)
         if not chosen:
             return
-        per_doc = [self._budget(d) for d in chosen]
+        per_doc = [passages_to_embed(d, self.cfg) for d in chosen]
         passages = [p for ps in per_doc for p in ps]
         texts = [p.text for p in passages]
         t0 = time.perf_counter()
@@ -220,32 +241,18 @@ class Tagging:
             d.meta["embedded"] = True
             d.meta["known_similarity"] = round(float(known[sl].max()), 4) if n else 0.0
         page = self.tagger.predict_pages(np.vstack(doc_feats))
+        # A candidate model trained on labelled pages as published answers "about one specific CSEI"
+        # itself; one trained on written pages only is gated by the subject model (models/EVAL.md).
+        gate = bool(self.tagger.cards[CANDIDATE].get("subject_gate", True))
         for k, d in enumerate(chosen):
-            # About one specific CSEI = CSEI-like AND about one organisation: the candidate model's
-            # probability gated by the subject model's (see models/EVAL.md, real pages).
-            d.meta["csei_prob"] = round(float(page[CANDIDATE][k]), 4)
-            d.meta["candidate_prob"] = round(float(page[CANDIDATE][k] * page[SUBJECT][k]), 4)
+            p_cand = float(page[CANDIDATE][k]) * (float(page[SUBJECT][k]) if gate else 1.0)
+            d.meta["candidate_prob"] = round(p_cand, 4)
             d.meta["subject_prob"] = round(float(page[SUBJECT][k]), 4)
             d.meta["third_party_prob"] = round(float(page[VOICE][k]), 4)
         self.timings["embed_s"] += t1 - t0
         self.timings["classify_s"] += time.perf_counter() - t1
         self.counts["embedded_documents"] += len(chosen)
         self.counts["embedded_passages"] += len(passages)
-
-    def _budget(self, doc: Document) -> list:
-        """The passages of ``doc`` to embed: all, or for long documents those with most cue hits.
-
-        Passages left out keep a ``skip_reason``; order is kept for the document features.
-        """
-        cap = self.cfg.cascade.max_passages_per_doc
-        if not self.cfg.cascade.enabled or len(doc.passages) <= cap:
-            return list(doc.passages)
-        keep = set(sorted(range(len(doc.passages)), key=lambda i: (-len(doc.passages[i].spans), i))[:cap])
-        for i, p in enumerate(doc.passages):
-            if i not in keep:
-                p.skip_reason = f"passage budget: {cap} passages with most cue hits were embedded"
-        doc.meta["passages_embedded"] = len(keep)
-        return [p for i, p in enumerate(doc.passages) if i in keep]
 
     # ------------------------------------------------------------------
     @cached_property

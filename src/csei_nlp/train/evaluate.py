@@ -24,16 +24,17 @@ import numpy as np
 
 from ..config import Config
 from ..errors import ModelError
-from ..pipeline.classify import (CANDIDATE, SUBJECT, VOICE, Tagger, default_models_dir, document_features,
+from ..pipeline.classify import (BASE_FEATURES, CANDIDATE, EMBEDDING_FEATURES, SUBJECT, VOICE, Tagger,
+                                 default_models_dir, document_features,
                                  predict_proba_matrix)
 from ..pipeline.embed.base import embedder_id as cfg_embedder_id
 from ..taxonomy import FAMILIES
 from ..pipeline.tag import Tagging
-from . import baseline, release
+from . import baseline, published, release
 from .composite import composite_metrics, roc_auc
 from .data import Dataset, DocRecord, is_cee_lang, load_dataset
 from .features import (cue_feature_names, doc_inputs, label_matrix, make_embedder, passage_features)
-from .fit import fit_candidate, save_model, select_family
+from .fit import fit_candidate, fit_candidate_published, save_model, select_family
 from .splits import SEED as SPLIT_SEED
 from .splits import assign_splits, cee_languages_in, doc_split, passage_split
 
@@ -146,6 +147,33 @@ def page_tag_metrics(docs: Sequence[DocRecord], probs: Sequence[dict[str, np.nda
     return out
 
 
+def published_metrics(pub: "published.PublishedPages", oof: np.ndarray, thr: float) -> dict[str, Any]:
+    """Pages as published, scored out of fold (each set by a model that never saw it):
+    ROC-AUC and P@10 per set and pooled, ROC-AUC per language, mean P per genre."""
+    from .pages_eval import precision_at
+
+    y, sets, langs = pub.y, pub.sets, np.array(pub.langs)
+    out: dict[str, Any] = {"n": int(len(y)), "n_pos": int(y.sum()), "threshold": round(float(thr), 4),
+                           "sets": {}, "by_lang": {}, "mean_p_by_genre": {}}
+    for s in sorted(set(sets.tolist())):
+        m = sets == s
+        out["sets"][s] = {"n": int(m.sum()), "n_pos": int(y[m].sum()), "roc_auc": roc_auc(y[m], oof[m]),
+                          "p_at_10": precision_at(y[m], oof[m])}
+    aucs = [v["roc_auc"] for v in out["sets"].values() if v["roc_auc"] is not None]
+    p10s = [v["p_at_10"] for v in out["sets"].values() if v["p_at_10"] is not None]
+    out["mean_set_roc_auc"] = round(float(np.mean(aucs)), 4) if aucs else None
+    out["mean_set_p_at_10"] = round(float(np.mean(p10s)), 4) if p10s else None
+    out["pooled_roc_auc"] = roc_auc(y, oof)
+    for lang in sorted(set(langs.tolist())):
+        m = langs == lang
+        out["by_lang"][lang] = {"n": int(m.sum()), "n_pos": int(y[m].sum()), "roc_auc": roc_auc(y[m], oof[m])}
+    genres: dict[str, list[float]] = defaultdict(list)
+    for r, p in zip(pub.rows, oof):
+        genres[r.get("genre") or "-"].append(float(p))
+    out["mean_p_by_genre"] = {g: round(float(np.mean(v)), 3) for g, v in sorted(genres.items())}
+    return out
+
+
 # --- training -----------------------------------------------------------------
 
 def _doc_probs(model_by_fam: dict[str, dict[str, Any]], X: np.ndarray) -> dict[str, np.ndarray]:
@@ -171,6 +199,25 @@ def _prepare(annotations_dir: str | Path, cfg: Config, min_cee: int) -> tuple[Da
         log.warning("%d documents have no text and are left out: %s", len(empty), ", ".join(empty))
         ds.docs = [d for d in ds.docs if d.passages]
     return ds, splits
+
+
+def write_training_seed(annotations_dir: str | Path, emb: Any, ds: Dataset) -> None:
+    """Keep the vectors of the annotations' own texts beside them (``ANNOTATIONS/vectors``), so that a
+    fresh clone trains and evaluates without embedding them again (:mod:`csei_nlp.pipeline.embed.seed`).
+
+    Benchmark pages read from outside the project (``[train] real_pages``) are left out: only the
+    project's own texts are shipped in any form.  The file is rewritten only when its texts changed.
+    """
+    from ..pipeline.embed.seed import SEED_FOLDER, SeedVectors, seed_path, write_seed
+
+    texts = [p.text for p in ds.passages] + [t for d in ds.docs if d.origin != "real" for t in d.passages]
+    items = emb.stored(list(dict.fromkeys(texts)))
+    path = seed_path(Path(annotations_dir) / SEED_FOLDER, emb.id)
+    old = SeedVectors(path, emb.id, emb.dim)
+    if len(old) == len(items) and len(old.get(items)) == len(items):
+        return
+    n = write_seed(path, emb.id, items)
+    log.info("    wrote the vectors of %d annotation texts to %s", n, path)
 
 
 def train_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Config,
@@ -201,7 +248,7 @@ def _train_all(annotations_dir: str | Path, models_dir: Path, cfg: Config, cache
     step = _Steps(7 + cross_lingual + with_baseline)
     step("reading annotations in %s", annotations_dir)
     ds, splits = _prepare(annotations_dir, cfg, min_cee_test_langs)
-    emb = make_embedder(cfg, cache_dir)
+    emb = make_embedder(cfg, cache_dir, annotations_dir)
     names = cue_feature_names()
     t_embed = time.perf_counter()
     step("embedding %d passages and %d documents (vectors not in the cache are computed: a few per second "
@@ -218,7 +265,9 @@ def _train_all(annotations_dir: str | Path, models_dir: Path, cfg: Config, cache
     known = {p.text: (pf.vectors[i], pf.cues[i], pf.spans[i]) for i, p in enumerate(ds.passages)}
     di = doc_inputs(emb, ds.docs, names, known)
     t_embed = time.perf_counter() - t_embed
-    log.info("    %d texts from the cache, %d embedded", emb.hits, emb.misses)
+    log.info("    %d texts from the cache (%d of them from the shipped vectors), %d embedded", emb.hits,
+             emb.seed_hits, emb.misses)
+    write_training_seed(annotations_dir, emb, ds)
 
     embedder_card = {"id": emb.id, "dim": emb.dim, "max_tokens": emb.max_tokens}
     common = {"embedder": embedder_card, "cue_features": names, "training_data_hash": ds.data_hash,
@@ -270,22 +319,42 @@ def _train_all(annotations_dir: str | Path, models_dir: Path, cfg: Config, cache
             for f in FAMILIES:
                 full[f] = np.vstack([oof_by_text[t][f] for t in d.passages])
         doc_probs.append(full)
-    D = np.vstack([document_features(di.vectors[j], doc_probs[j], di.doc_cues[j]) for j in range(len(ds.docs))])
+    D = np.vstack([document_features(di.vectors[j], doc_probs[j], di.doc_cues[j], with_embedding=True)
+                   for j in range(len(ds.docs))])
+    n_base = D.shape[1] - emb.dim  # subject and voice read the base features (classify.BASE_FEATURES)
     y_doc = np.array([d.is_csei for d in ds.docs])
     dtr, ddv, dte = (np.array(dsplit[s], dtype=int) for s in ("train", "dev", "test"))
-    cand, cthr, cinfo = fit_candidate(D[dtr], y_doc[dtr], D[ddv], y_doc[ddv])
-    p_doc = predict_proba_matrix(cand, D)[:, 0]
+    pub = published.load(annotations_dir, emb.id, names)
+    if pub is not None:
+        D_pub = np.vstack([document_features(v, _doc_probs(models, np.hstack([v, c])), dc, with_embedding=True)
+                           for v, c, dc in (pub.page(i) for i in range(len(pub)))])
+        cand, cthr, cinfo = fit_candidate_published(D[dtr], y_doc[dtr], D_pub, pub.y, pub.sets)
+        report["published"] = published_metrics(pub, cinfo.pop("oof"), cthr)
+        report["published"]["digest"] = pub.digest
+        page_features, subject_gate = EMBEDDING_FEATURES, False
+        features_note = ("per family mean+max passage probabilities, document cue features, log1p(n passages), "
+                         "the page's mean passage vector; trained on written pages and labelled pages as "
+                         "published (annotations/published/)")
+    else:
+        log.warning("no pages as published in %s: the candidate model learns from written pages only, "
+                    "and is gated by the subject model", published.folder(annotations_dir))
+        cand, cthr, cinfo = fit_candidate(D[dtr, :n_base], y_doc[dtr], D[ddv, :n_base], y_doc[ddv])
+        page_features, subject_gate = BASE_FEATURES, True
+        features_note = ("per family mean+max passage probabilities, document cue features, log1p(n passages) "
+                         "(no raw embedding: trained on written pages only, it does not carry over to real pages)")
+    Dc = D if page_features == EMBEDDING_FEATURES else D[:, :n_base]
+    p_doc = predict_proba_matrix(cand, Dc)[:, 0]
     cdev = candidate_metrics(y_doc[ddv], p_doc[ddv], cthr, [ds.docs[i] for i in ddv])
     ctest = candidate_metrics(y_doc[dte], p_doc[dte], cthr, [ds.docs[i] for i in dte])
     report["candidate"] = {"dev": cdev, "test": ctest, **cinfo}
     save_model(models_dir, CANDIDATE, cand, {
-        "kind": "candidate", "labels": ["is_csei"], "thresholds": [round(cthr, 6)], "n_features": int(D.shape[1]),
+        "kind": "candidate", "labels": ["is_csei"], "thresholds": [round(cthr, 6)], "n_features": int(Dc.shape[1]),
         "families": list(FAMILIES), **common, "hyperparameters": {"C": cinfo["C"], "calibration": "sigmoid"},
-        "training": cinfo, "metrics": {"dev": cdev, "test": ctest},
-        "target": PAGE_TARGETS[CANDIDATE],
-        "features": "per family mean+max passage probabilities, document cue features, log1p(n passages) "
-                    "(no raw embedding: it does not carry over to real pages)",
+        "training": cinfo, "metrics": {"dev": cdev, "test": ctest, "published": report.get("published")},
+        "target": PAGE_TARGETS[CANDIDATE], "page_features": page_features, "subject_gate": subject_gate,
+        "features": features_note,
     })
+    D = D[:, :n_base]
     report["page_models"] = {}
     for name, target in ((SUBJECT, "subject"), (VOICE, "voice")):
         y_t = np.array([-1 if getattr(d, target) is None else int(getattr(d, target)) for d in ds.docs])
@@ -302,7 +371,8 @@ def _train_all(annotations_dir: str | Path, models_dir: Path, cfg: Config, cache
             "kind": "page", "labels": [name], "thresholds": [round(thr_t, 6)], "n_features": int(D.shape[1]),
             "families": list(FAMILIES), **common, "hyperparameters": {"C": info_t["C"], "calibration": "sigmoid"},
             "training": info_t, "metrics": {"dev": dev_t, "test": test_t},
-            "target": PAGE_TARGETS[name], "features": "as the candidate model",
+            "target": PAGE_TARGETS[name], "page_features": BASE_FEATURES,
+            "features": "per family mean+max passage probabilities, document cue features, log1p(n passages)",
         })
     report["candidate"]["by_origin"] = by_origin_auc(y_doc[dte], p_doc[dte], [ds.docs[i] for i in dte])
     report["pages"] = page_tag_metrics([ds.docs[i] for i in dte], [doc_probs[i] for i in dte], thresholds)
@@ -386,7 +456,7 @@ def evaluate_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Confi
         raise ModelError(f"the cue features changed since the models in {tagger.models_dir} were trained; "
                          "retrain with `csei train`")
     ds, splits = _prepare(annotations_dir, cfg, 0)
-    emb = make_embedder(cfg, cache_dir)
+    emb = make_embedder(cfg, cache_dir, annotations_dir)
     ps = passage_split(ds.passages, splits)
     te = np.array(ps["test"], dtype=int)
     test_passages = [ds.passages[i] for i in te]
@@ -491,6 +561,22 @@ def format_report(report: dict[str, Any]) -> str:
         lines += ["", "Candidate model ROC-AUC by data source (test): " + ", ".join(
             f"{origin_names.get(o, o)} {_f(m['roc_auc'])} (n {m['n']}, pos {m['n_pos']})"
             for o, m in report["candidate"]["by_origin"].items())]
+    pub = report.get("published")
+    if pub:
+        lines += ["", "## Candidate model on pages as published (out of fold: each set scored by a model "
+                      "trained without it)", "",
+                  f"{pub['n']} labelled pages as published ({pub['n_pos']} about one specific CSEI), kept as "
+                  "vectors and cue counts in annotations/published/ (no text). Mean over sets: ROC-AUC "
+                  f"{_f(pub['mean_set_roc_auc'])}, P@10 {_f(pub['mean_set_p_at_10'])}; pooled ROC-AUC "
+                  f"{_f(pub['pooled_roc_auc'])}.", "",
+                  "| set | pages (pos) | ROC-AUC | P@10 |", "|---|---|---|---|"]
+        for name, m in pub["sets"].items():
+            lines.append(f"| {name} | {m['n']} ({m['n_pos']}) | {_f(m['roc_auc'])} | {_f(m['p_at_10'])} |")
+        lines += ["", "Per language (both classes present): " + ", ".join(
+            f"{lang} {_f(m['roc_auc'])} ({m['n']}, {m['n_pos']})" for lang, m in pub["by_lang"].items()
+            if m["roc_auc"] is not None),
+                  "", "Mean out-of-fold P per genre: " + ", ".join(
+            f"{g} {v:.2f}" for g, v in pub["mean_p_by_genre"].items())]
     pm = report.get("page_models") or {}
     if pm:
         lines += ["", "## Page subject and voice models (test split)", "",

@@ -29,8 +29,14 @@ def default_cache_dir() -> Path:
     return project_root() / ".cache" / "embeddings"
 
 
-def make_embedder(cfg: Config, cache_dir: str | Path | None = None) -> CachedEmbedder:
-    return CachedEmbedder(get_embedder(cfg), cache_dir or default_cache_dir())
+def make_embedder(cfg: Config, cache_dir: str | Path | None = None,
+                  annotations_dir: str | Path | None = None) -> CachedEmbedder:
+    """The configured embedder behind the training cache; with ``annotations_dir``, its shipped
+    vectors (``ANNOTATIONS/vectors``, :mod:`csei_nlp.pipeline.embed.seed`) are read before embedding."""
+    from ..pipeline.embed.seed import SEED_FOLDER
+
+    seeds = [Path(annotations_dir) / SEED_FOLDER] if annotations_dir is not None else []
+    return CachedEmbedder(get_embedder(cfg), cache_dir or default_cache_dir(), seeds)
 
 
 def cue_feature_names() -> list[str]:

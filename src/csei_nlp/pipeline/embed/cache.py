@@ -24,11 +24,15 @@ from .base import Embedder
 class CachedEmbedder(Embedder):
     """Wraps an embedder; looks every text up in ``cache_dir/vectors.sqlite`` first.
 
-    ``hits`` and ``misses`` count texts served from the cache and texts sent to
+    ``seeds`` are folders of read-only seed files (:mod:`.seed`, the vectors
+    shipped with the annotations): a text missing from the cache is looked up
+    there before it is embedded, and copied into the cache.  ``hits`` and
+    ``misses`` count texts served from the cache or a seed, and texts sent to
     the inner embedder.
     """
 
-    def __init__(self, embedder: Embedder, cache_dir: str | Path) -> None:
+    def __init__(self, embedder: Embedder, cache_dir: str | Path,
+                 seeds: Sequence[str | Path] = ()) -> None:
         super().__init__()
         self.inner = embedder
         self.id, self.dim, self.max_tokens = embedder.id, embedder.dim, embedder.max_tokens
@@ -38,8 +42,12 @@ class CachedEmbedder(Embedder):
             self._table = VectorTable(self.path, timeout=60.0)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the embedding cache at {self.path}: {exc}") from exc
+        from .seed import SeedVectors, seed_path
+
+        self._seeds = [SeedVectors(seed_path(d, self.id), self.id, self.dim) for d in seeds]
         self.hits = 0
         self.misses = 0
+        self.seed_hits = 0
 
     def count_tokens(self, text: str, is_query: bool = False) -> int:
         return self.inner.count_tokens(text, is_query)
@@ -75,6 +83,19 @@ class CachedEmbedder(Embedder):
                 out[i] = found[k]
             elif k not in todo:
                 todo[k] = i
+        if todo and self._seeds:
+            seeded: dict[str, np.ndarray] = {}
+            for seed in self._seeds:
+                seeded.update(seed.get([k for k in todo if k not in seeded]))
+            if seeded:
+                self._table.add(self.id, self.dim, ((k, v.tobytes()) for k, v in seeded.items()))
+                for k, v in seeded.items():
+                    found[k] = v
+                    out[todo.pop(k)] = v
+                self.seed_hits += len(seeded)
+                for i, k in enumerate(keys):
+                    if k in seeded:
+                        out[i] = seeded[k]
         self.hits += len(texts) - sum(1 for k in keys if k not in found)
         if todo:
             positions = list(todo.values())
@@ -87,6 +108,10 @@ class CachedEmbedder(Embedder):
                 if k in fresh:
                     out[i] = fresh[k]
         return out
+
+    def stored(self, texts: Sequence[str], is_query: bool = False) -> dict[str, np.ndarray]:
+        """{cache key: vector} of those ``texts`` the cache holds (for writing a seed)."""
+        return self._lookup([self.key(t, is_query) for t in texts])
 
     def __len__(self) -> int:
         return self._table.count(self.id)
