@@ -48,7 +48,7 @@ def test_bad_lines_are_reported_with_file_and_line_and_the_rest_is_kept(added):
     assert one.skipped == [f"{PUB / 'set-one.jsonl'}:5: fewer than 1 cue hits (no actor, legal-form or "
                            "cooperation terms)"]
     assert len(two.skipped) == 2
-    assert two.skipped[0].startswith(f"{PUB / 'set-two.jsonl'}:7: not JSON")
+    assert two.skipped[0].startswith(f"{PUB / 'set-two.jsonl'}:7: not valid JSON")
     assert two.skipped[1].startswith(f"{PUB / 'set-two.jsonl'}:8: needs 'url', 'label'")
 
 

@@ -85,7 +85,9 @@ def _check_labels(where: str, labels: Any, key_map: dict[str, str] | None = None
     return out
 
 
-def _read_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
+def _read_jsonl(path: Path, skipped: list[str] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """``(file:line, object)`` per non-blank line.  A bad line raises AnnotationError, or with
+    ``skipped`` is appended there as ``"file:line: reason"`` and left out."""
     rows = []
     try:
         lines = path.read_text("utf-8").splitlines()
@@ -97,10 +99,19 @@ def _read_jsonl(path: Path) -> list[tuple[str, dict[str, Any]]]:
         where = f"{path}:{n}"
         try:
             obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise _fail(where, "each line must be a JSON object")
         except json.JSONDecodeError as exc:
-            raise _fail(where, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-        if not isinstance(obj, dict):
-            raise _fail(where, "each line must be a JSON object")
+            err = _fail(where, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            if skipped is None:
+                raise err from None
+            skipped.append(str(err))
+            continue
+        except AnnotationError as err:
+            if skipped is None:
+                raise
+            skipped.append(str(err))
+            continue
         rows.append((where, obj))
     return rows
 

@@ -193,30 +193,20 @@ def add_pages(src: str | Path, annotations_dir: str | Path, cfg: Config, set_nam
     from ..pipeline.process import process
     from ..pipeline.read.jsonl import iter_jsonl
     from ..pipeline.tag import cascade_reason, n_tokens, passages_to_embed
+    from .data import _read_jsonl
     from .features import cue_feature_names, make_embedder
 
     src = Path(src)
     if not set_name or not set_name.replace("-", "").replace("_", "").isalnum():
         raise CseiError(f"--set {set_name!r}: use letters, digits, '-' or '_' (it names the set in reports)")
-    labels: dict[int, dict[str, Any]] = {}
     res = AddResult()
-    try:
-        lines = src.read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CseiError(f"{src}: cannot read ({exc})") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            res.skipped.append(f"{src}:{n}: not JSON ({exc.msg})")
-            continue
-        if not isinstance(rec, dict) or rec.get("label") not in (0, 1) or not isinstance(rec.get("url"), str) \
+    labels: dict[int, dict[str, Any]] = {}
+    for where, rec in _read_jsonl(src, res.skipped):
+        if rec.get("label") not in (0, 1) or not isinstance(rec.get("url"), str) \
                 or not (rec.get("text") or rec.get("html")):
-            res.skipped.append(f"{src}:{n}: needs 'url', 'label' 0/1 and a 'text' or 'html'")
+            res.skipped.append(f"{where}: needs 'url', 'label' 0/1 and a 'text' or 'html'")
             continue
-        labels[n] = rec
+        labels[int(where.rsplit(":", 1)[1])] = rec
     if not labels:
         raise CseiError(f"{src}: no labelled pages" + (f" ({res.skipped[0]})" if res.skipped else ""))
 
