@@ -186,6 +186,7 @@ class AnnotateConfig:
     per_site: int = setting(ge=1)
     seed: int
     session_goal: int = setting(ge=1, le=10000)
+    suggestions: bool  # pre-tick the model's labels for annotators who have not chosen for themselves
 
 
 @dataclass(frozen=True)

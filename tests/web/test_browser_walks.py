@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import PASSWORD, make_users, serving
-from test_browser import CHROMIUM, browser_page  # noqa: F401  (the fixture)
+from test_browser import CHROMIUM, browser_page, suggestions_off  # noqa: F401  (the fixture)
 
 
 def _login(page, base, name):
@@ -74,6 +74,7 @@ def test_an_annotator_labels_20_undoes_and_corrects_one_and_an_admin_adjudicates
     st = big_app.extensions["csei"]
     _login(page, base, "nina")
     page.wait_for_url(base + "/annotate")
+    suggestions_off(page)
     done = []
     for i in range(20):
         pid = page.get_attribute("#annotate-form", "data-passage")
@@ -97,6 +98,7 @@ def test_an_annotator_labels_20_undoes_and_corrects_one_and_an_admin_adjudicates
     page.context.clear_cookies()
     _login(page, base, "olek")
     page.wait_for_url(base + "/annotate")
+    suggestions_off(page)
     pid = page.get_attribute("#annotate-form", "data-passage")
     assert pid == done[0]  # overlap 1.0: the same passages, blind
     page.keyboard.press("1")

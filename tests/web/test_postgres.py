@@ -73,3 +73,66 @@ def test_concurrent_annotators_on_postgres(pg_app):
     live = queue.live_labels(st.db)
     assert sorted((n, p) for p, by in live.items() for n in by) == sorted(done)
     assert len(done) == 12
+
+
+def test_annotators_tools_on_postgres(pg_app, scan_out):
+    """Corrections, flags, comments, My labels and suggestions: the same queries on PostgreSQL."""
+    import re
+
+    from test_annotators import SUGGESTED, set_probabilities
+
+    from csei_nlp.annotate import queue
+
+    set_probabilities(scan_out)
+    st = pg_app.extensions["csei"]
+    c = pg_app.test_client()
+    tok = login(c, "nina")
+
+    def offered() -> str:
+        return re.search(r'name="passage_id" value="([^"]+)"', c.get("/annotate").text).group(1)
+
+    page = c.get("/annotate").text
+    assert set(re.findall(r'value="([a-z_]+:[a-z_]+)" data-key="\w" checked', page)) == SUGGESTED
+    pid = offered()
+    c.post("/annotate", data={"csrf_token": tok, "passage_id": pid, "action": "label", "label": ["helix:business"],
+                              "suggestions_shown": "1"})
+    flagged = offered()
+    c.post("/annotate", data={"csrf_token": tok, "passage_id": flagged, "action": "flag", "reason": "unsure",
+                              "comment": "<b>odd</b>"})
+    assert offered() not in (pid, flagged)
+    assert "set aside 1" in c.get("/annotate").text
+    assert c.post(f"/annotate/edit/{pid}", data={"csrf_token": tok, "label": ["helix:civil_society"]}).status_code == 302
+    assert queue.live_labels(st.db)[pid]["nina"]["helix"] == ["civil_society"]
+    mine = c.get("/annotate/mine").text
+    assert mine.count('class="mine"') == 1 and "corrected" in mine
+    root = pg_app.test_client()
+    login(root, "root")
+    flags = root.get("/flags").text
+    assert "&lt;b&gt;odd&lt;/b&gt;" in flags and flagged in flags
+
+
+def test_an_earlier_app_database_on_postgres_gets_the_new_columns():
+    import psycopg
+    from sqlalchemy import inspect
+
+    from csei_nlp.store.appdb import AppDB
+
+    name = "csei_test_" + secrets.token_hex(4)
+    with psycopg.connect(PG_URL, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    url = PG_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute("CREATE TABLE app_annotation_events (id SERIAL PRIMARY KEY, passage_id VARCHAR(64) NOT NULL, "
+                      "user_id INTEGER NOT NULL, user_name VARCHAR(80) NOT NULL, action VARCHAR(16) NOT NULL, "
+                      "labels TEXT NOT NULL, target_id INTEGER, created VARCHAR(32) NOT NULL, "
+                      "model_version VARCHAR(255) NOT NULL, note TEXT NOT NULL)")
+        db = AppDB(url)
+        try:
+            cols = {col["name"] for col in inspect(db.engine).get_columns("app_annotation_events")}
+            assert {"reason", "suggestions_shown", "suggested"} <= cols
+        finally:
+            db.dispose()
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}"')

@@ -1,9 +1,12 @@
 """The append-only annotation log: ``annotations/app/passages-<date>.jsonl``.
 
 Every saved label set, every undo (as a ``retract`` record naming what it
-retracts) and every adjudication becomes one new line; no line is ever
-rewritten.  Writers on several threads or processes take an exclusive
-``flock`` on the file for the duration of one line, so lines never interleave.
+retracts), every flag and every adjudication becomes one new line; no line is
+ever rewritten.  An annotator who corrects their labels of a passage (the
+app's "My labels") adds a new ``label`` record (``corrects`` names the one it
+replaces): an annotator's latest live record of a passage is their answer.
+Writers on several threads or processes take an exclusive ``flock`` on the
+file for the duration of one line, so lines never interleave.
 
 Records carry the SCHEMA.md passage fields (``id``, ``doc_id``, ``text``,
 ``lang``, ``source``, ``labels``, ``annotator``, ``split``) plus the event
@@ -68,6 +71,22 @@ def read(annotations_dir: str | Path) -> Iterator[dict[str, Any]]:
                 yield rec
 
 
+def current_labels(annotations_dir: str | Path) -> list[dict[str, Any]]:
+    """Each annotator's current ``label`` record per passage, oldest first: records no retract names,
+    and of an annotator's records of one passage only the latest (a correction replaces what it corrects).
+
+    What exports hand on: one answer per annotator and passage, the one they stand by.
+    """
+    retracted = {r.get("retracts") for r in read(annotations_dir) if r.get("event") == "retract"}
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for r in read(annotations_dir):
+        if r.get("event") == "label" and r["id"] not in retracted:
+            key = (r["passage_id"], r["annotator"])
+            latest.pop(key, None)  # re-insert: the dict keeps the order of each one's latest record
+            latest[key] = r
+    return list(latest.values())
+
+
 def resolve(annotations_dir: str | Path) -> list[dict[str, Any]]:
     """One record per passage: the adjudicated labels if any, else agreed labels.
 
@@ -88,7 +107,7 @@ def resolve(annotations_dir: str | Path) -> list[dict[str, Any]]:
     for pid, recs in by_passage.items():
         adj = [r for r in recs if r["event"] == "adjudicate"]
         raw = [r for r in recs if r["event"] != "adjudicate"]
-        # one vote per annotator: their latest record
+        # one vote per annotator: their latest record (a correction comes after what it corrects)
         latest: dict[str, dict[str, Any]] = {}
         for r in raw:
             latest[r["annotator"]] = r

@@ -14,8 +14,11 @@ Both are stratified: picks rotate across languages, and no source site gives
 more than ``per_site`` passages to one batch.  A configurable share of items
 is marked ``overlap``: two annotators label those blind, for the agreement
 report.  Everything an annotator does is an appended event (``label``,
-``skip``, ``undo``); the queue's state is derived from those events, so two
-people working at once lose nothing.
+``skip``, ``ignore``, ``flag``, ``undo``, and a ``label`` that corrects an
+earlier one); the queue's state is derived from those events, so two people
+working at once lose nothing.  An annotator's latest live label of a passage
+is their answer, wherever answers are read (agreement, the log's ``resolve``,
+training, exports).
 
 The queries (and the transactions and the queue lock) are in
 :mod:`csei_nlp.store.queue`; this module decides what they store.
@@ -33,17 +36,27 @@ from typing import Any
 from ..config import Config
 from ..store import queue as qstore
 from ..store.appdb import AppDB, now
-from ..store.queue import NotOffered, adjudications, live_labels, retracted_labels, stats
+from ..store.queue import NotLabelled, NotOffered, adjudications, current_label, live_labels, retracted_labels, stats
 from ..taxonomy import FAMILIES
 from ..types import source_ref, stable_id
-from . import log as annolog
+from . import log as annolog, suggest
 
 __all__ = ["QueueParams", "margin_uncertainty", "refill", "next_item", "passage_with_context", "clean_labels",
-           "record", "undo", "adjudicate", "live_labels", "adjudications", "stats", "NotOffered",
-           "retracted_labels"]
+           "record", "edit", "undo", "adjudicate", "live_labels", "adjudications", "stats", "NotOffered",
+           "NotLabelled", "retracted_labels", "current_label", "my_labels", "flags", "ACTIONS", "FLAG_REASONS"]
 
 MIN_PASSAGE_CHARS = 60
 ASSIGNMENT_TTL_S = 30 * 60
+MAX_COMMENT_CHARS = 2000
+
+#: what an annotator may do with an offered passage
+ACTIONS = ("label", "skip", "ignore", "flag")
+#: why a passage is flagged (shown to admins with the annotator's comment)
+FLAG_REASONS: dict[str, str] = {
+    "bad_text": "bad text (garbled, boilerplate, wrong language)",
+    "not_passage": "not a passage (a menu, a list, a fragment)",
+    "unsure": "unsure: needs a second look",
+}
 
 
 @dataclass(frozen=True)
@@ -184,12 +197,13 @@ def _pick(db: AppDB, user: dict[str, Any]) -> dict[str, Any] | None:
 
 def _choose(items: list[Mapping[str, Any]], mine: dict[str, str], labelled: dict[str, int],
             held: set[str]) -> Mapping[str, Any] | None:
-    """The first item in queue order this user has not labelled, that still needs a label and
-    that nobody else holds (unless it is double-annotated); items they skipped come back last."""
+    """The first item in queue order this user has not answered (labelled, ignored or flagged), that
+    still needs a label and that nobody else holds (unless it is double-annotated); items they skipped
+    come back last."""
     best, best_key = None, None
     for it in items:
         pid = it["passage_id"]
-        if mine.get(pid) == "label":
+        if mine.get(pid) in qstore.ANSWERS:
             continue
         need = 2 if it["overlap"] else 1
         if labelled.get(pid, 0) >= need:
@@ -210,21 +224,34 @@ def _ago(seconds: int) -> str:
     return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).isoformat(timespec="microseconds")
 
 
-def passage_with_context(store_path: Path, passage_id: str) -> dict[str, Any] | None:
-    """The passage, its neighbours in the document, and the document's source."""
+def _split(passage_id: str) -> tuple[str, int] | None:
+    """``(doc_id, index)`` of a passage id ``<doc_id>:<index>``, or None for anything else."""
     doc_id, _, idx = passage_id.rpartition(":")
-    if not doc_id or not idx.isdigit():
+    return (doc_id, int(idx)) if doc_id and idx.isdigit() else None
+
+
+def passage_with_context(store_path: Path, passage_id: str) -> dict[str, Any] | None:
+    """The passage, its neighbours in the document, the document's source, and the passage's label
+    probabilities (``labels``: family -> label -> p; empty without a classifier)."""
+    key = _split(passage_id)
+    if key is None:
         return None
-    by, doc = qstore.passage_window(store_path, doc_id, int(idx))
-    if int(idx) not in by or doc is None:
+    doc_id, idx = key
+    by, doc = qstore.passage_window(store_path, doc_id, idx)
+    if idx not in by or doc is None:
         return None
-    me = by[int(idx)]
+    me = by[idx]
+    try:
+        probs = json.loads(me["labels"] or "{}")
+    except ValueError:
+        probs = {}
     return {
-        "passage_id": passage_id, "doc_id": doc_id, "index": int(idx), "text": me["text"], "lang": me["lang"],
-        "before": by[int(idx) - 1]["text"] if int(idx) - 1 in by else "",
-        "after": by[int(idx) + 1]["text"] if int(idx) + 1 in by else "",
+        "passage_id": passage_id, "doc_id": doc_id, "index": idx, "text": me["text"], "lang": me["lang"],
+        "before": by[idx - 1]["text"] if idx - 1 in by else "",
+        "after": by[idx + 1]["text"] if idx + 1 in by else "",
         "site": doc["site"], "url": doc["url"], "title": doc["title"],
         "source": source_ref(doc["source"], doc["offset"]),
+        "labels": probs if isinstance(probs, dict) else {},
     }
 
 
@@ -233,23 +260,79 @@ def clean_labels(labels: dict[str, list[str]]) -> dict[str, list[str]]:
     return {f: sorted(set(l for l in labels.get(f, []) if l in known)) for f, known in FAMILIES.items()}
 
 
+def _suggested(p: dict[str, Any], shown: bool,
+               thresholds: dict[str, dict[str, float]] | None) -> dict[str, list[str]] | None:
+    """The labels the model suggested on the page, from the store (not from the form);
+    None when they were off or the passage has no probabilities (nothing could be shown)."""
+    sugg = suggest.for_passage(p.get("labels"), thresholds) if shown else {}
+    return suggest.ticked(sugg) if sugg else None
+
+
 def record(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, Any], passage_id: str,
-           action: str, labels: dict[str, list[str]] | None, model_version: str) -> int:
-    """Save a ``label`` or ``skip`` action: one event row, and for labels one log line.
+           action: str, labels: dict[str, list[str]] | None, model_version: str, *, note: str = "",
+           reason: str | None = None, suggestions_shown: bool = False,
+           thresholds: dict[str, dict[str, float]] | None = None) -> int:
+    """Save a ``label``, ``skip``, ``ignore`` or ``flag``: one event row, and for labels and flags one
+    log line.
 
     Only for a passage the queue offered to this user (else ``NotOffered``),
     and once: answering the same passage again returns the first answer's id.
+    A flag needs one of :data:`FLAG_REASONS`; ``note`` is the annotator's
+    optional comment (admins see it).  ``suggestions_shown``: the page showed
+    the model's suggestions (with ``thresholds``, the labels they suggested are
+    recorded with the labels).
     """
-    if action not in ("label", "skip"):
+    if action not in ACTIONS:
         raise ValueError(f"unknown annotation action {action!r}")
+    if action == "flag" and reason not in FLAG_REASONS:
+        raise ValueError(f"a flag needs a reason, one of {', '.join(FLAG_REASONS)}")
     p = passage_with_context(store_path, passage_id)
     if p is None:
         raise LookupError(f"passage {passage_id!r} is not in the store")
     labels = clean_labels(labels or {}) if action == "label" else {}
+    suggested = _suggested(p, suggestions_shown, thresholds) if action == "label" else None
+    note = (note or "").strip()[:MAX_COMMENT_CHARS]
     created = now()
-    eid, new = qstore.record_action(db, passage_id, user, action, labels, created, model_version)
-    if new and action == "label":
-        annolog.append(annotations_dir, _log_record(p, eid, "label", labels, user["name"], created, model_version))
+    eid, new = qstore.record_action(db, passage_id, user, action, labels, created, model_version, note=note,
+                                    reason=reason if action == "flag" else None, suggested=suggested)
+    if new and action in ("label", "flag"):
+        rec = _log_record(p, eid, action, labels, user["name"], created, model_version)
+        if action == "label":
+            rec.update(suggestions_shown=suggested is not None, suggested=suggested)
+        else:
+            rec["reason"] = reason
+        if note:
+            rec["note"] = note
+        annolog.append(annotations_dir, rec)
+    return eid
+
+
+def edit(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, Any], passage_id: str,
+         labels: dict[str, list[str]], model_version: str, *, note: str = "", suggestions_shown: bool = False,
+         thresholds: dict[str, dict[str, float]] | None = None) -> int | None:
+    """Correct this user's labels of a passage they labelled (from "My labels").
+
+    Appends a new label event (and log line, ``corrects`` naming the label it
+    replaces); the old one stays, the latest wins wherever labels are read.
+    Raises ``NotLabelled`` when the user's current answer for the passage is
+    not a label.  Returns the new event's id, or None when nothing changed.
+    """
+    p = passage_with_context(store_path, passage_id)
+    if p is None:
+        raise LookupError(f"passage {passage_id!r} is not in the store")
+    labels = clean_labels(labels)
+    suggested = _suggested(p, suggestions_shown, thresholds)
+    note = (note or "").strip()[:MAX_COMMENT_CHARS]
+    created = now()
+    eid, prev, new = qstore.record_edit(db, passage_id, user, labels, created, model_version, note=note,
+                                        suggested=suggested)
+    if not new:
+        return None
+    rec = _log_record(p, eid, "label", labels, user["name"], created, model_version)
+    rec.update(suggestions_shown=suggested is not None, suggested=suggested, corrects=f"app-e{prev['id']}")
+    if note:
+        rec["note"] = note
+    annolog.append(annotations_dir, rec)
     return eid
 
 
@@ -262,18 +345,46 @@ def _log_record(p: dict[str, Any], eid: int, event: str, labels: dict[str, list[
 
 
 def undo(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, Any], model_version: str) -> dict[str, Any] | None:
-    """Retract this user's last live label or skip; returns the retracted event, or None."""
+    """Retract this user's last live label, skip, ignore or flag; returns the retracted event, or None.
+
+    Undoing a correction brings back the label it corrected.
+    """
     created = now()
     done = qstore.undo_last(db, user, created, model_version)
     if done is None:
         return None
     last, uid = done
-    if last["action"] == "label":
+    if last["action"] in ("label", "flag"):  # the events the log holds
         p = passage_with_context(store_path, last["passage_id"])
         if p is not None:
             annolog.append(annotations_dir, _log_record(p, uid, "retract", {}, user["name"], created,
                                                         model_version, retracts=f"app-e{last['id']}"))
     return last
+
+
+def _with_texts(store_path: Path, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with ``text``: their passage's text from the scan store (None when no longer there)."""
+    keys = {r["passage_id"]: _split(r["passage_id"]) for r in rows}
+    texts = qstore.passage_texts(store_path, sorted({k for k in keys.values() if k is not None}))
+    return [{**r, "text": texts.get(keys[r["passage_id"]]) if keys[r["passage_id"]] else None} for r in rows]
+
+
+def my_labels(db: AppDB, store_path: Path, user: dict[str, Any], before: int | None = None,
+              limit: int = 20) -> dict[str, Any]:
+    """One page of the passages this user labelled, newest answer first: ``rows`` (their current label
+    event with ``text``, ``first_created``, ``edited``), ``total``, and ``next_before`` for the next page
+    (None on the last)."""
+    rows, total = qstore.labels_of_user(db, user["id"], before, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [{**r, "edited": r["target_id"] is not None} for r in _with_texts(store_path, rows)]
+    return {"rows": items, "total": total, "next_before": rows[-1]["id"] if more and rows else None}
+
+
+def flags(db: AppDB, store_path: Path, passage_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    """Live flags and commented answers, newest first, with their passage's text (for admins)."""
+    rows = qstore.flags_and_comments(db, passage_id, limit)
+    return [{**r, "reason_text": FLAG_REASONS.get(r["reason"] or "", "")} for r in _with_texts(store_path, rows)]
 
 
 def adjudicate(db: AppDB, store_path: Path, annotations_dir: Path, admin: dict[str, Any], passage_id: str,

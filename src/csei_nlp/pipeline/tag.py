@@ -82,9 +82,19 @@ def cascade_reason(doc: Document, cfg: Config) -> str:
 
 def load_thresholds(cfg: Config) -> dict[str, dict[str, float]]:
     """Per-label thresholds from the model cards, without loading any model; 0.5 if absent."""
-    from .classify import CARD_SUFFIX, resolve_models_dir
+    from .classify import resolve_models_dir
 
-    mdir = resolve_models_dir(cfg.classify.models_dir)
+    return card_thresholds(resolve_models_dir(cfg.classify.models_dir))
+
+
+def card_thresholds(mdir: Path) -> dict[str, dict[str, float]]:
+    """Per-label thresholds from the model cards in ``mdir``; 0.5 for a family without a (matching) card.
+
+    Separate from :func:`load_thresholds` for the review app, which is given its models folder
+    (``create_app(models_dir=...)``) rather than reading it from a configuration.
+    """
+    from .classify import CARD_SUFFIX
+
     out: dict[str, dict[str, float]] = {}
     for fam, labels in FAMILIES.items():
         card_path = mdir / f"{fam}{CARD_SUFFIX}"

@@ -118,15 +118,25 @@ assignments = _passage_user_table(
 annotation_events = _passage_user_table(
     "app_annotation_events",
     Column("user_name", String(80), nullable=False),
-    Column("action", String(16), nullable=False),  # label | skip | undo | adjudicate
+    Column("action", String(16), nullable=False),  # label | skip | ignore | flag | undo | adjudicate
     Column("labels", Text, nullable=False, default="{}"),
-    Column("target_id", Integer, nullable=True),  # the event an undo retracts
+    # the event an undo retracts, or the earlier label that a label corrects (an edit from "My labels")
+    Column("target_id", Integer, nullable=True),
     Column("created", String(32), nullable=False),
     Column("model_version", String(255), nullable=False, default=""),
-    Column("note", Text, nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),  # an annotator's comment, an adjudication's note
+    Column("reason", String(32), nullable=True),  # why a flag: bad_text | not_passage | unsure
+    # For later bias analysis: whether the model's suggestions were on screen when the labels were
+    # given (NULL on events that give no labels), and which labels they suggested (JSON).
+    Column("suggestions_shown", Boolean, nullable=True),
+    Column("suggested", Text, nullable=True),
     Index("app_events_user", "user_id", "id"),
     Index("app_events_passage", "passage_id", "id"),
 )
+
+# Columns added to a table after its first release: ``create_all`` makes missing tables, not missing
+# columns, so an app database of an earlier version gets them by ALTER TABLE (all nullable).
+_ADDED_COLUMNS = {annotation_events.name: ("reason", "suggestions_shown", "suggested")}
 
 
 def now() -> str:
@@ -183,6 +193,7 @@ class AppDB:
         except Exception as exc:  # a wrong URL or an unreachable server: say which
             raise ConfigError(f"cannot open the app database {_redact(url)}: {exc.__class__.__name__}: "
                               f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        _add_missing_columns(self.engine)
         # The row that serialises queue hand-outs on PostgreSQL (SELECT ... FOR UPDATE).
         try:
             with self.engine.begin() as c:
@@ -339,6 +350,31 @@ class AppDB:
         with self.engine.connect() as c:
             rows = c.execute(select(decisions).join(last, decisions.c.id == last.c.mid)).mappings().all()
         return {r["site"]: dict(r) for r in rows}
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Give an app database made by an earlier version the columns added since (see ``_ADDED_COLUMNS``)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import DBAPIError
+
+    insp = inspect(engine)
+    for table_name, names in _ADDED_COLUMNS.items():
+        have = {c["name"] for c in insp.get_columns(table_name)}
+        table = metadata.tables[table_name]
+        for name in names:
+            if name in have:
+                continue
+            col_type = table.c[name].type.compile(dialect=engine.dialect)
+            try:
+                with engine.begin() as c:
+                    c.exec_driver_sql(f'ALTER TABLE {table_name} ADD COLUMN {name} {col_type}')
+            except DBAPIError:
+                # another process added it first; anything else shows at the check below
+                pass
+        missing = set(names) - {c["name"] for c in inspect(engine).get_columns(table_name)}
+        if missing:
+            raise ConfigError(f"the app database's {table_name} lacks column(s) {sorted(missing)} and they "
+                              "could not be added")
 
 
 def _redact(url: str) -> str:

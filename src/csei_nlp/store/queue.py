@@ -51,8 +51,8 @@ def passage_window(store_path: Path, doc_id: str, idx: int) -> tuple[dict[int, s
     conn = connect_wal(store_path, timeout=30, read_only=True)
     conn.row_factory = sqlite3.Row
     try:
-        rows = conn.execute("SELECT idx, text, lang, spans FROM passages WHERE doc_id=? AND idx BETWEEN ? AND ? "
-                            "ORDER BY idx", (doc_id, idx - 1, idx + 1)).fetchall()
+        rows = conn.execute("SELECT idx, text, lang, spans, labels FROM passages WHERE doc_id=? AND idx BETWEEN ? "
+                            "AND ? ORDER BY idx", (doc_id, idx - 1, idx + 1)).fetchall()
         doc = conn.execute("SELECT id, source, offset, url, site, title, lang FROM documents WHERE id=?",
                            (doc_id,)).fetchone()
     finally:
@@ -60,12 +60,46 @@ def passage_window(store_path: Path, doc_id: str, idx: int) -> tuple[dict[int, s
     return {r["idx"]: r for r in rows}, doc
 
 
+def passage_texts(store_path: Path, keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """``(doc_id, idx) -> text`` of these passages (those no longer in the store are missing)."""
+    if not keys:
+        return {}
+    conn = connect_wal(store_path, timeout=30, read_only=True)
+    try:
+        out: dict[tuple[str, int], str] = {}
+        for i in range(0, len(keys), 200):  # well under SQLite's bound-parameter limit
+            chunk = keys[i:i + 200]
+            values = ",".join("(?,?)" for _ in chunk)
+            params = [v for k in chunk for v in k]
+            for doc_id, idx, text in conn.execute(
+                    f"SELECT doc_id, idx, text FROM passages WHERE (doc_id, idx) IN (VALUES {values})", params):
+                out[(doc_id, int(idx))] = text
+        return out
+    finally:
+        conn.close()
+
+
 # --- the queue --------------------------------------------------------------------
 
+#: what an annotator does with an offered passage; an undo retracts the latest of them
+LIVE_ACTIONS = ("label", "skip", "ignore", "flag")
+#: the actions that answer a passage for good (it leaves that annotator's queue); a skip only defers it
+ANSWERS = ("label", "ignore", "flag")
+#: an assignment time before any real one: the passage is no longer held by that annotator
+RELEASED = "1970-01-01T00:00:00.000000+00:00"
+
+
 def _live_events(*conds: Any) -> Any:
-    """Label and skip events that no undo retracted."""
+    """Label, skip, ignore and flag events that no undo retracted."""
     undone = select(ev.c.target_id).where(ev.c.action == "undo", ev.c.target_id.is_not(None))
-    return select(ev).where(ev.c.action.in_(("label", "skip")), ev.c.id.not_in(undone), *conds)
+    return select(ev).where(ev.c.action.in_(LIVE_ACTIONS), ev.c.id.not_in(undone), *conds)
+
+
+def _latest_live(c: Any, passage_id: str, user_id: int) -> Mapping[str, Any] | None:
+    """This user's latest live event on this passage: where they stand with it now."""
+    live = _live_events().subquery()
+    return c.execute(select(live).where(live.c.passage_id == passage_id, live.c.user_id == user_id)
+                     .order_by(live.c.id.desc()).limit(1)).mappings().first()
 
 
 def _queue_lock(c: Any) -> None:
@@ -99,8 +133,15 @@ def pick(db: AppDB, user_id: int, held_since: str, choose: Chooser) -> dict[str,
     with db.engine.begin() as c:
         _queue_lock(c)
         live = _live_events().subquery()
-        mine = {r.passage_id: r.action for r in c.execute(
-            select(live.c.passage_id, live.c.action).where(live.c.user_id == user_id).order_by(live.c.id))}
+        mine, latest = {}, {}
+        for r in c.execute(select(live.c.id, live.c.passage_id, live.c.action).where(live.c.user_id == user_id)
+                           .order_by(live.c.id)):
+            mine[r.passage_id], latest[r.passage_id] = r.action, r.id
+        # a passage whose answer was just undone comes back in its place, even if it was once skipped
+        for pid, undo_id in c.execute(select(ev.c.passage_id, func.max(ev.c.id)).where(
+                ev.c.user_id == user_id, ev.c.action == "undo").group_by(ev.c.passage_id)):
+            if mine.get(pid) == "skip" and undo_id > latest[pid]:
+                del mine[pid]
         labelled = dict(c.execute(select(live.c.passage_id, func.count(func.distinct(live.c.user_id)))
                                   .where(live.c.action == "label").group_by(live.c.passage_id)).all())
         held = {r[0] for r in c.execute(select(assignments.c.passage_id).where(
@@ -134,14 +175,32 @@ class NotOffered(LookupError):
     """A label or skip for a passage the queue never handed to this user."""
 
 
+class NotLabelled(LookupError):
+    """An edit of a passage this user has no live label of (never labelled, or undone)."""
+
+
+def _suggestion_values(suggested: dict[str, list[str]] | None, labelled: bool) -> dict[str, Any]:
+    """The suggestion columns: NULL on events without labels; else shown or not, and what the model suggested."""
+    if not labelled:
+        return {"suggestions_shown": None, "suggested": None}
+    return {"suggestions_shown": suggested is not None,
+            "suggested": json.dumps(suggested) if suggested is not None else None}
+
+
 def record_action(db: AppDB, passage_id: str, user: Mapping[str, Any], action: str,
-                  labels: dict[str, list[str]], created: str, model_version: str) -> tuple[int, bool]:
-    """A user's label or skip of a passage offered to them, once: returns (event id, whether it is new).
+                  labels: dict[str, list[str]], created: str, model_version: str, *, note: str = "",
+                  reason: str | None = None, suggested: dict[str, list[str]] | None = None) -> tuple[int, bool]:
+    """A user's label, skip, ignore or flag of a passage offered to them, once: returns (event id, whether
+    it is new).
 
     In one transaction: the passage must have been assigned to this user
     (else :class:`NotOffered`: a forged id, or a passage another tab never
     showed), and a second answer for a passage the user already answered (a
     double submit, two tabs) returns the first one instead of adding another.
+    A skip only defers a passage: labelling, ignoring or flagging it when it
+    comes back is a new answer.  An ignore or flag releases the assignment at
+    once, so another annotator may take a passage this one set aside.
+    ``suggested`` is the labels the model suggested on the page (None: suggestions not shown).
     """
     with db.engine.begin() as c:
         _queue_lock(c)
@@ -149,15 +208,85 @@ def record_action(db: AppDB, passage_id: str, user: Mapping[str, Any], action: s
             assignments.c.passage_id == passage_id, assignments.c.user_id == user["id"])).first()
         if offered is None:
             raise NotOffered(f"passage {passage_id!r} was not offered to {user['name']!r}")
-        live = _live_events().subquery()
-        done = c.execute(select(live.c.id).where(live.c.passage_id == passage_id, live.c.user_id == user["id"])
-                         .order_by(live.c.id.desc()).limit(1)).first()
-        if done is not None:
-            return int(done[0]), False
+        done = _latest_live(c, passage_id, user["id"])
+        if done is not None and (done["action"] in ANSWERS or action == "skip"):
+            return int(done["id"]), False
         res = c.execute(ev.insert().values(passage_id=passage_id, user_id=user["id"], user_name=user["name"],
                                            action=action, labels=json.dumps(labels), created=created,
-                                           model_version=model_version, note=""))
+                                           model_version=model_version, note=note, reason=reason,
+                                           **_suggestion_values(suggested, action == "label")))
+        if action in ("ignore", "flag"):
+            c.execute(assignments.update().where(assignments.c.id == offered[0]).values(assigned=RELEASED))
         return int(res.inserted_primary_key[0]), True
+
+
+def record_edit(db: AppDB, passage_id: str, user: Mapping[str, Any], labels: dict[str, list[str]],
+                created: str, model_version: str, *, note: str = "",
+                suggested: dict[str, list[str]] | None = None) -> tuple[int, dict[str, Any], bool]:
+    """A user's corrected labels of a passage they labelled: returns (event id, the label it corrects,
+    whether it is new).
+
+    The log stays append-only: the correction is a new ``label`` event whose
+    ``target_id`` names the label it corrects, and the latest label of an
+    annotator is their answer everywhere.  In one transaction: the user's
+    current answer for the passage must be a live label (else
+    :class:`NotLabelled`), and a correction that changes nothing (the same
+    labels and no comment: a double submit) adds no event.
+    """
+    with db.engine.begin() as c:
+        _queue_lock(c)
+        prev = _latest_live(c, passage_id, user["id"])
+        if prev is None or prev["action"] != "label":
+            raise NotLabelled(f"{user['name']!r} has no label of passage {passage_id!r} to correct")
+        prev = {**dict(prev), "labels": json.loads(prev["labels"])}
+        if prev["labels"] == labels and not note:
+            return int(prev["id"]), prev, False
+        res = c.execute(ev.insert().values(passage_id=passage_id, user_id=user["id"], user_name=user["name"],
+                                           action="label", labels=json.dumps(labels), target_id=prev["id"],
+                                           created=created, model_version=model_version, note=note,
+                                           **_suggestion_values(suggested, True)))
+        return int(res.inserted_primary_key[0]), prev, True
+
+
+def current_label(db: AppDB, user_id: int, passage_id: str) -> dict[str, Any] | None:
+    """This user's current label event of this passage (labels decoded), or None when their latest
+    live answer is not a label."""
+    with db.engine.connect() as c:
+        row = _latest_live(c, passage_id, user_id)
+    if row is None or row["action"] != "label":
+        return None
+    return {**dict(row), "labels": json.loads(row["labels"])}
+
+
+def labels_of_user(db: AppDB, user_id: int, before: int | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of the passages this user labelled, newest answer first, and how many there are in all.
+
+    Each row is the user's current label event of the passage (a correction
+    moves it to the top) with ``first_created``, when they first labelled it.
+    Keyset paging: ``before`` is the event id the previous page ended at.
+    """
+    live = _live_events(ev.c.user_id == user_id, ev.c.action == "label").subquery()
+    latest = select(live.c.passage_id, func.max(live.c.id).label("mid"),
+                    func.min(live.c.created).label("first_created")).group_by(live.c.passage_id)
+    if before is not None:
+        latest = latest.having(func.max(live.c.id) < before)
+    latest = latest.subquery()
+    with db.engine.connect() as c:
+        rows = c.execute(select(ev, latest.c.first_created).join(latest, ev.c.id == latest.c.mid)
+                         .order_by(ev.c.id.desc()).limit(limit)).mappings().all()
+        total = c.execute(select(func.count(func.distinct(live.c.passage_id)))).scalar_one()
+    return [{**dict(r), "labels": json.loads(r["labels"])} for r in rows], int(total)
+
+
+def flags_and_comments(db: AppDB, passage_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+    """Live flags, and live answers with a comment, newest first (of one passage when given)."""
+    live = _live_events().subquery()
+    q = select(live).where((live.c.action == "flag") | (live.c.note != ""))
+    if passage_id is not None:
+        q = q.where(live.c.passage_id == passage_id)
+    with db.engine.connect() as c:
+        rows = c.execute(q.order_by(live.c.id.desc()).limit(limit)).mappings().all()
+    return [{**dict(r), "labels": json.loads(r["labels"])} for r in rows]
 
 
 def undo_last(db: AppDB, user: Mapping[str, Any], created: str,
@@ -210,18 +339,30 @@ def adjudications(db: AppDB) -> dict[str, dict[str, Any]]:
 
 
 def stats(db: AppDB, user: Mapping[str, Any] | None = None) -> dict[str, int]:
-    """Queue size, passages labelled by anyone, and this user's labels and skips (in all, and since
-    ``user["session_started"]`` when given: the current sign-in)."""
+    """Queue size, passages labelled by anyone, and this user's labelled, skipped and set-aside
+    (ignored or flagged) passages; labelled also since ``user["session_started"]`` when given (the
+    current sign-in; corrections of earlier labels do not count there)."""
     with db.engine.connect() as c:
         live = _live_events().subquery()
-        q = select(func.count()).select_from(live).where(live.c.action == "label")
+        passages = select(func.count(func.distinct(live.c.passage_id)))
         total = c.execute(select(func.count()).select_from(queue_items)).scalar_one()
-        labelled = c.execute(select(func.count(func.distinct(live.c.passage_id))).where(live.c.action == "label")).scalar_one()
-        mine = c.execute(q.where(live.c.user_id == user["id"])).scalar_one() if user else 0
-        skipped = c.execute(select(func.count()).select_from(live).where(
-            live.c.action == "skip", live.c.user_id == user["id"])).scalar_one() if user else 0
-        since = (user or {}).get("session_started")
-        session_n = c.execute(q.where(live.c.user_id == user["id"], live.c.created >= since)).scalar_one() \
-            if user and since else 0
-    return {"queued": int(total), "labelled_passages": int(labelled), "mine": int(mine), "my_skipped": int(skipped),
-            "mine_this_session": int(session_n)}
+        labelled = c.execute(passages.where(live.c.action == "label")).scalar_one()
+        out = {"queued": int(total), "labelled_passages": int(labelled), "mine": 0, "my_skipped": 0,
+               "my_set_aside": 0, "mine_this_session": 0}
+        if not user:
+            return out
+        mine = live.c.user_id == user["id"]
+        out["mine"] = int(c.execute(passages.where(mine, live.c.action == "label")).scalar_one())
+        # where each of their passages stands: their latest live event on it
+        latest = select(func.max(live.c.id)).where(mine).group_by(live.c.passage_id)
+        for action, n in c.execute(select(ev.c.action, func.count()).where(ev.c.id.in_(latest))
+                                   .group_by(ev.c.action)):
+            if action == "skip":
+                out["my_skipped"] = int(n)
+            elif action in ("ignore", "flag"):
+                out["my_set_aside"] += int(n)
+        since = user.get("session_started")
+        if since:
+            out["mine_this_session"] = int(c.execute(passages.where(
+                mine, live.c.action == "label", live.c.target_id.is_(None), live.c.created >= since)).scalar_one())
+    return out

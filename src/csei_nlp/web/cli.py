@@ -85,8 +85,7 @@ def _cmd_annotations(args: argparse.Namespace) -> int:
 
     ann = Path(args.annotations or annotations_dir())
     if args.action == "export":
-        retracted = {r.get("retracts") for r in annolog.read(ann) if r.get("event") == "retract"}
-        recs = [r for r in annolog.read(ann) if r.get("event") == "label" and r["id"] not in retracted]
+        recs = annolog.current_labels(ann)  # corrected labels replace what they correct
         formats.write(recs, args.file, args.format)
         print(f"wrote {len(recs)} annotation(s) to {args.file} ({args.format})")
     elif args.action == "import":

@@ -1,7 +1,8 @@
-"""The annotators' labelling loop, the guidelines, and the agreement and adjudication screens.
+"""The annotators' labelling loop, their own past labels, the guidelines, and the agreement,
+adjudication and flag screens.
 
 Why a blueprint of its own: these routes drive :mod:`csei_nlp.annotate`
-(queue, progress, agreement); they only read the form and render the result.
+(queue, suggestions, progress, agreement); they only read the form and render the result.
 """
 from __future__ import annotations
 
@@ -10,17 +11,32 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from ...annotate import agreement, progress, queue
+from ...annotate import agreement, progress, queue, suggest
 from ..common import ANALYSTS, ANYONE, catalog, current_user, form_labels, roles, state
 
 bp = Blueprint("annotate", __name__)
 
 MIN_RELIABLE_N = 30  # below this many double-annotated passages the agreement page warns
 MAX_CONFLICTS_SHOWN = 50
+MY_LABELS_PAGE = 20  # passages per page of "My labels"
 
 
 def _model_version() -> str:
     return catalog().run_info()["model_version"]
+
+
+def _suggestions(p: dict[str, Any] | None, user: dict[str, Any]) -> tuple[bool, dict[str, dict[str, Any]]]:
+    """(whether this user wants the model's suggestions, those of passage ``p``: "family:label" ->
+    probability and whether it is pre-ticked; empty when off or the passage has no probabilities)."""
+    st = state()
+    on = suggest.enabled(st.db, user["id"], st.cfg.annotate.suggestions)
+    if not on or p is None:
+        return on, {}
+    return on, suggest.for_passage(p.get("labels"), suggest.thresholds(st.models_dir))
+
+
+def _ticks(labels: dict[str, list[str]] | None) -> set[str]:
+    return {f"{fam}:{lab}" for fam, labs in (labels or {}).items() for lab in labs}
 
 
 @bp.route("/annotate")
@@ -30,12 +46,18 @@ def annotate() -> Any:
     item = queue.next_item(st.db, st.store_path, user, st.params)
     p = queue.passage_with_context(st.store_path, item["passage_id"]) if item else None
     hist = progress.update_history(st.db, st.models_dir)
+    show, sugg = _suggestions(p, user)
     # after an undo the passage comes back with the answer that was undone, ready to correct
     previous = queue.retracted_labels(st.db, user["id"], item["passage_id"]) if item else None
-    checked = {f"{fam}:{lab}" for fam, labs in (previous or {}).items() for lab in labs}
+    checked = _ticks(previous) if previous is not None else {t for t, s in sugg.items() if s["on"]}
     return render_template("annotate.html", item=item, p=p, stats=queue.stats(st.db, user),
                            hint=progress.stopping_hint(hist), checked=checked, restored=previous is not None,
-                           goal=st.cfg.annotate.session_goal)
+                           goal=st.cfg.annotate.session_goal, show_suggestions=show, sugg=sugg, edit=None,
+                           FLAG_REASONS=queue.FLAG_REASONS)
+
+
+def _comment() -> str:
+    return request.form.get("comment", "")
 
 
 @bp.route("/annotate", methods=["POST"])
@@ -44,16 +66,26 @@ def annotate_post() -> Any:
     st = state()
     action = request.form.get("action", "label")
     pid = request.form.get("passage_id", "")
-    if action not in ("label", "skip") or not pid:
+    if action not in queue.ACTIONS or not pid:
         abort(400, description="Unknown annotation action.")
+    reason = request.form.get("reason") or None
+    if action == "flag" and reason not in queue.FLAG_REASONS:
+        flash("Choose why you flag the passage (bad text, not a passage, unsure), then press Flag again.")
+        return redirect(url_for("annotate.annotate"))
     try:
         queue.record(st.db, st.store_path, st.annotations_dir, current_user(), pid, action,
-                     form_labels(request.form), _model_version())
+                     form_labels(request.form), _model_version(), note=_comment(), reason=reason,
+                     suggestions_shown=request.form.get("suggestions_shown") == "1",
+                     thresholds=suggest.thresholds(st.models_dir))
     except queue.NotOffered:
         flash("That passage was not offered to you here (another tab or an old page), so nothing was saved. "
               "Here is your next one.")
     except LookupError:
         abort(404, description="That passage is no longer in the scan store.")
+    else:
+        if action in ("ignore", "flag"):
+            flash(("Flagged" if action == "flag" else "Ignored") + " the passage: it left your queue "
+                  "(U undoes it).")
     return redirect(url_for("annotate.annotate"))
 
 
@@ -62,8 +94,74 @@ def annotate_post() -> Any:
 def annotate_undo() -> Any:
     st = state()
     last = queue.undo(st.db, st.store_path, st.annotations_dir, current_user(), _model_version())
-    flash("Undid your last " + (last["action"] if last else "action") + "." if last else "Nothing to undo.")
+    if last is None:
+        flash("Nothing to undo.")
+    elif last["action"] == "label" and last["target_id"] is not None:
+        flash("Undid your last correction: the labels it corrected stand again (see My labels).")
+    else:
+        flash(f"Undid your last {last['action']}.")
     return redirect(url_for("annotate.annotate"))
+
+
+@bp.route("/annotate/suggestions", methods=["POST"])
+@roles(*ANYONE)
+def suggestions_toggle() -> Any:
+    """Turn the model's suggestions on or off for this user (kept across sign-ins)."""
+    on = request.form.get("show") == "on"
+    suggest.set_enabled(state().db, current_user()["id"], on)
+    flash("Model suggestions are " + ("on: the model's labels come pre-ticked, with their probability."
+                                      if on else "off: every passage starts with no label ticked."))
+    back = request.form.get("next", "")
+    # only back to an annotation screen of this app (no open redirect)
+    if not (back.startswith("/annotate") and "//" not in back and "\\" not in back):
+        back = url_for("annotate.annotate")
+    return redirect(back)
+
+
+@bp.route("/annotate/mine")
+@roles(*ANYONE)
+def my_labels() -> Any:
+    """The passages this annotator labelled, newest answer first, each with an Edit link."""
+    st = state()
+    before = request.args.get("before", type=int)
+    page = queue.my_labels(st.db, st.store_path, current_user(), before, MY_LABELS_PAGE)
+    return render_template("my_labels.html", page=page, before=before)
+
+
+@bp.route("/annotate/edit/<path:passage_id>", methods=["GET", "POST"])
+@roles(*ANYONE)
+def edit(passage_id: str) -> Any:
+    """Reopen a passage this user labelled, with their answer ticked; saving appends the correction."""
+    st, user = state(), current_user()
+    current = queue.current_label(st.db, user["id"], passage_id)
+    if current is None:  # only one's own live labels: never someone else's, never an undone one
+        abort(403, description="You can only correct passages you labelled (and have not undone).")
+    p = queue.passage_with_context(st.store_path, passage_id)
+    if p is None:
+        abort(404, description="That passage is no longer in the scan store.")
+    if request.method == "POST":
+        try:
+            eid = queue.edit(st.db, st.store_path, st.annotations_dir, user, passage_id, form_labels(request.form),
+                             _model_version(), note=_comment(),
+                             suggestions_shown=request.form.get("suggestions_shown") == "1",
+                             thresholds=suggest.thresholds(st.models_dir))
+        except queue.NotLabelled:
+            abort(403, description="You can only correct passages you labelled (and have not undone).")
+        flash("Saved your corrected labels; the earlier ones stay in the log." if eid else
+              "Nothing changed: those were already your labels.")
+        return redirect(url_for("annotate.my_labels"))
+    show, sugg = _suggestions(p, user)
+    return render_template("annotate.html", item=None, p=p, stats=None, hint=None, checked=_ticks(current["labels"]),
+                           restored=False, goal=st.cfg.annotate.session_goal, show_suggestions=show, sugg=sugg,
+                           edit=current, FLAG_REASONS=queue.FLAG_REASONS)
+
+
+@bp.route("/flags")
+@roles(*ANALYSTS)
+def flags_page() -> Any:
+    """Passages annotators flagged, and every comment they left, newest first."""
+    st = state()
+    return render_template("flags.html", rows=queue.flags(st.db, st.store_path))
 
 
 @bp.route("/guidelines")
@@ -122,7 +220,8 @@ def adjudicate(passage_id: str) -> Any:
     agreed = set.intersection(*given) if given else set()
     differing = (set.union(*given) - agreed) if given else set()
     return render_template("adjudicate.html", p=p, raw=raw, adj=queue.adjudications(st.db).get(passage_id),
-                           agreed=agreed, differing=differing)
+                           agreed=agreed, differing=differing,
+                           flags=queue.flags(st.db, st.store_path, passage_id=passage_id))
 
 
 def _tags(labels: dict[str, list[str]]) -> set[str]:

@@ -87,10 +87,7 @@ def export_training() -> Any:
 @bp.route("/export/annotations.<fmt>")
 @roles(*ANALYSTS)
 def export_annotations(fmt: str) -> Any:
-    ann = state().annotations_dir
-    recs = [r for r in annolog.read(ann) if r.get("event") == "label"]
-    retracted = {r.get("retracts") for r in annolog.read(ann) if r.get("event") == "retract"}
-    recs = [r for r in recs if r["id"] not in retracted]
+    recs = annolog.current_labels(state().annotations_dir)  # corrected labels replace what they correct
     if fmt == "labelstudio.json":
         return _json_response(formats.to_label_studio(recs), "annotations-labelstudio.json")
     if fmt == "prodigy.jsonl":

@@ -44,9 +44,18 @@
       });
       return;
     }
+    // annotation screen: the "Show model suggestions" box applies itself (its button is for no-JS browsers)
+    var suggestions = document.getElementById("suggestions-form");
+    if (suggestions) {
+      var box = document.getElementById("show-suggestions");
+      var apply = document.getElementById("suggestions-apply");
+      if (apply) apply.hidden = true;
+      if (box) box.addEventListener("change", function () { suggestions.submit(); });
+    }
     var form = document.getElementById("annotate-form");
     var undo = document.getElementById("undo-form");
     var guide = document.getElementById("guidelines-link");
+    var cancel = document.getElementById("cancel-edit");
     if (!form && !undo) {
       if (location.pathname === "/guidelines") {
         document.addEventListener("keydown", function (e) { if (e.key === "Escape") location.href = "/annotate"; });
@@ -68,11 +77,16 @@
     document.addEventListener("keydown", function (e) {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       var t = e.target;
-      if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type !== "checkbox"))) return;
+      if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type !== "checkbox"))) {
+        if (e.key === "Escape") t.blur();  // out of the comment box: the keys label again
+        return;
+      }
+      if (t && t.id === "show-suggestions") return;  // its own box: Enter/space toggle it, not the labels
       var k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
       if (form && byKey[k]) { byKey[k].checked = !byKey[k].checked; e.preventDefault(); return; }
       if (form && k === "Enter") { e.preventDefault(); submit(form, "label"); return; }
-      if (form && k === "k" && form.dataset.mode !== "adjudicate") { e.preventDefault(); submit(form, "skip"); return; }
+      if (cancel && k === "Escape") { e.preventDefault(); location.href = cancel.href; return; }
+      if (form && k === "k" && !form.dataset.mode) { e.preventDefault(); submit(form, "skip"); return; }
       if (undo && k === "u") { e.preventDefault(); submit(undo, null); return; }
       if (guide && k === "g") { e.preventDefault(); location.href = guide.href; }
     });

@@ -1,0 +1,106 @@
+"""An annotator's own tools in headless Chromium.
+
+The model's suggestions come pre-ticked with their probability and are turned
+off with one click; a passage is flagged with a comment; a past label is
+corrected from "My labels" by keyboard; an admin reads the flag, whose
+planted ``<script>`` stays text.
+"""
+from __future__ import annotations
+
+from conftest import PASSWORD
+from test_annotators import SUGGESTED, set_probabilities
+from test_browser import browser_page  # noqa: F401  (the fixture)
+
+CHECKED = "#annotate-form input[name=label]:checked"
+
+
+def _login(page, base, name):
+    page.goto(base + "/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORD)
+    page.keyboard.press("Enter")
+
+
+def _save_and_wait(page, pid):
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#annotate-form:not([data-passage='{pid}'])")
+
+
+def test_an_annotator_uses_suggestions_flags_a_passage_and_corrects_a_label(app, scan_out, live_server,
+                                                                             browser_page):  # noqa: F811
+    from csei_nlp.annotate import queue
+
+    set_probabilities(scan_out)
+    page, base = browser_page, live_server
+    st = app.extensions["csei"]
+    _login(page, base, "nina")
+    page.wait_for_url(base + "/annotate")
+
+    # the model's suggestions: pre-ticked, a probability beside every label
+    assert {page.get_attribute(f"#annotate-form input[value='{t}']", "value") for t in SUGGESTED} == SUGGESTED
+    assert page.locator(CHECKED).count() == len(SUGGESTED)
+    assert page.locator("label.toggle .prob").count() == 14
+    assert page.inner_text("label.toggle:has(input[value='innovation:social']) .prob") == "91%"
+    first = page.get_attribute("#annotate-form", "data-passage")
+    page.keyboard.press("1")  # she adds "economic" to what the model suggested
+    _save_and_wait(page, first)
+    assert queue.live_labels(st.db)[first]["nina"] == {
+        "innovation": ["ecological", "economic", "social"], "helix": [], "criteria": ["cooperating_group"]}
+
+    # one click turns them off: the same passage, nothing ticked, no percentages
+    second = page.get_attribute("#annotate-form", "data-passage")
+    with page.expect_navigation():
+        page.click("#show-suggestions")
+    assert "Model suggestions are off" in page.inner_text("main")
+    assert page.get_attribute("#annotate-form", "data-passage") == second
+    assert page.locator(CHECKED).count() == 0 and page.locator(".prob").count() == 0
+    for k in ("2", "q"):
+        page.keyboard.press(k)
+    _save_and_wait(page, second)
+
+    # flag the next one as bad text, with a comment that carries a planted script
+    third = page.get_attribute("#annotate-form", "data-passage")
+    page.click("#flag-panel summary")
+    page.check("#reason-bad_text")
+    page.fill("#comment", "<script>window.__pwned=1</script> garbled")
+    page.click("#flag")
+    page.wait_for_selector(f"#annotate-form:not([data-passage='{third}'])")
+    assert "Flagged the passage" in page.inner_text("main")
+
+    # My labels: her two labels, newest first; she corrects the first one by keyboard
+    page.click("#nav-my-labels")
+    page.wait_for_url(base + "/annotate/mine")
+    rows = page.locator("tr.mine")
+    assert [rows.nth(i).get_attribute("data-passage") for i in range(rows.count())] == [second, first]
+    page.click(f"tr.mine[data-passage='{first}'] a.edit")
+    page.wait_for_selector("#editing")
+    assert page.locator(CHECKED).count() == 4  # her answer, not the model's
+    page.keyboard.press("1")  # economic off again
+    page.keyboard.press("w")  # business on
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/annotate/mine")
+    assert "Saved your corrected labels" in page.inner_text("main")
+    assert rows.nth(0).get_attribute("data-passage") == first  # the correction is now her latest answer
+    top = rows.nth(0).inner_text()
+    assert "corrected" in top and "business" in top and "economic" not in top
+    assert queue.live_labels(st.db)[first]["nina"] == {
+        "innovation": ["ecological", "social"], "helix": ["business"], "criteria": ["cooperating_group"]}
+    # Escape leaves a correction unsaved
+    page.click(f"tr.mine[data-passage='{second}'] a.edit")
+    page.wait_for_selector("#editing")
+    page.keyboard.press("a")
+    page.keyboard.press("Escape")
+    page.wait_for_url(base + "/annotate/mine")
+    assert queue.live_labels(st.db)[second]["nina"]["criteria"] == []
+
+    # an admin reads the flag and its comment, as text
+    page.context.clear_cookies()
+    _login(page, base, "root")
+    page.wait_for_url(base + "/ranking")
+    page.click("#nav-flags")
+    page.wait_for_url(base + "/flags")
+    row = page.locator(f"tr.flag-row[data-passage='{third}']")
+    assert "bad text" in row.inner_text()
+    assert "<script>window.__pwned=1</script> garbled" in row.locator("td.comment").inner_text()
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.dialogs == []
