@@ -151,8 +151,18 @@ def candidate(site: str) -> Any:
                            ctx_query=urlencode(ctx, doseq=True))
 
 
+def _candidate_page(site: str) -> str:
+    """The candidate page a decision form was on (its working order from the form's ``ctx``)."""
+    return url_for("review.candidate", site=site, **review_context({})[2])
+
+
+def _ranking_page() -> str:
+    """The ranking page a bulk-decision form was on."""
+    return url_for("review.ranking", **review_context({})[2])
+
+
 @bp.route("/candidate/<path:site>/decision", methods=["POST"])
-@roles(*ANALYSTS)
+@roles(*ANALYSTS, form_page=_candidate_page)
 def decide(site: str) -> Any:
     cat = catalog()
     _found(cat.candidate(site), _no_candidate(site))
@@ -177,7 +187,7 @@ def decide(site: str) -> Any:
 
 
 @bp.route("/ranking/decide", methods=["POST"])
-@roles(*ANALYSTS)
+@roles(*ANALYSTS, form_page=_ranking_page)
 def decide_all() -> Any:
     """One decision, with one note, for every candidate the current filters select (at most BULK_MAX)."""
     st, cat = state(), catalog()
