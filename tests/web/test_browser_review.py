@@ -98,3 +98,32 @@ def test_a_note_typed_when_the_sign_in_ends_survives_signing_in_again(app, live_
     assert (d["site"], d["decision"], d["note"].replace("\r\n", "\n"), d["user_name"]) == (
         "zelenalhota.cz", "unsure", note, "alice")
     assert page.dialogs == []
+
+
+def test_a_kept_form_whose_page_changed_meanwhile_is_shown_as_text(app, live_server, browser_page):  # noqa: F811
+    """The bulk form counts its selection: if another analyst decided meanwhile, it is not filled in (it would
+    decide a different set); what was typed is shown as text instead, markup and all, never run."""
+    page, base = browser_page, live_server
+    db = app.extensions["csei"].db
+    page.goto(base + "/login")
+    _login(page, base)
+    page.wait_for_url(base + "/ranking")
+    page.goto(base + "/ranking?decision=pending&q=klaster")
+    page.click("details.bulk summary")
+    note = 'all industrial <img src=x id="planted"> "really"'
+    page.check("#bulk-form input[value=reject]")
+    page.fill("#bulk-form input[name=note]", note)
+    _expire(app, "alice")
+    bob = next(u for u in db.users() if u["name"] == "bob")
+    site = page.locator("table.rank a.cand").first.get_attribute("href").split("/candidate/", 1)[1].split("?")[0]
+    db.add_decision(site, "accept", "", bob, "m", "r")  # one candidate less is pending now
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_url(lambda url: urlsplit(url).path == "/login")
+    _login(page, base)
+    page.wait_for_url("**/ranking?*")
+    page.wait_for_selector("#draft-lost:not([hidden])")
+    assert f"note: {note}" in page.inner_text("#draft-text")
+    assert page.locator("#planted").count() == 0  # text, not markup
+    assert page.locator("#bulk-form.restored").count() == 0 and page.input_value("#bulk-form input[name=note]") == ""
+    assert [d["user_name"] for d in db.all_decisions()] == ["bob"]  # nothing decided for alice
+    assert page.dialogs == []

@@ -10,17 +10,18 @@
     try { fields = JSON.parse(notice.dataset.fields || "{}"); } catch (err) { return; }
     var has = function (name) { return Object.prototype.hasOwnProperty.call(fields, name); };
     var path = function (url) { try { return decodeURIComponent(new URL(url, location.href).pathname); } catch (err) { return ""; } };
+    // the form sent to the same path whose own context (hidden fields: working order, passage, expected
+    // count, the row it acts on) is what the kept form had; several forms may share a path (one per row)
     var form = null;
-    document.querySelectorAll("form").forEach(function (f) {
-      if (!form && f.method.toLowerCase() === "post" && path(f.action) === notice.dataset.action) form = f;
-    });
-    // the page's own context (hidden fields: working order, passage, expected count) must be what the form had
-    var same = !!form;
-    if (form) {
-      form.querySelectorAll("input[type=hidden]").forEach(function (h) {
-        if (h.name !== "csrf_token" && has(h.name) && fields[h.name][0] !== h.value) same = false;
+    var sameContext = function (f) {
+      return Array.prototype.every.call(f.querySelectorAll("input[type=hidden]"), function (h) {
+        return h.name === "csrf_token" || !has(h.name) || fields[h.name][0] === h.value;
       });
-    }
+    };
+    document.querySelectorAll("form").forEach(function (f) {
+      if (!form && f.method.toLowerCase() === "post" && path(f.action) === notice.dataset.action && sameContext(f)) form = f;
+    });
+    var same = !!form;
     if (!same) {
       var lines = [];
       Object.keys(fields).forEach(function (k) { lines.push(k + ": " + fields[k].join(", ")); });
