@@ -1,4 +1,4 @@
-"""The ranking query at 100,000 candidates: keyset pages use an index (plan checked, no timing)."""
+"""The ranking query at 100,000 candidates: keyset and numbered pages use an index (plan checked, no timing)."""
 from __future__ import annotations
 
 import json
@@ -42,6 +42,18 @@ def test_keyset_pages_use_indexes_at_100k(tmp_path):
         assert "USING INDEX" in plan or "USING COVERING INDEX" in plan, (filt, sort, plan)
         assert "TEMP B-TREE" not in plan, (filt, sort, plan)  # no sort of the whole table
     assert cat.count(f) == 60_000
+    # numbered pages: the row before page N is found on the index alone, whatever the depth
+    deep = cat.page_at(f, "rank", 59_950, 50)
+    assert len(deep) == 50 and cat.page_at(f, "rank", 60_000, 50) == []
+    assert [r["rank"] for r in deep] == [r["rank"] for r in cat.page_at(f, "rank", 59_900, 100)[50:]]
+    for filt, sort in ((Filters.from_args(_Args(cee="1")), "rank"), (Filters(), "rank"),
+                       (Filters.from_args(_Args(country="PL")), "rank"), (Filters(), "name"),
+                       (Filters(), "score_asc"), (Filters(), "documents")):
+        plan = " | ".join(cat.explain_boundary(filt, sort, 50_000))
+        assert "COVERING INDEX" in plan or "USING INDEX" in plan, (filt, sort, plan)
+        assert "TEMP B-TREE" not in plan, (filt, sort, plan)
+        assert cat.position(filt, sort, deep[0]["site"]) is not None
+    assert cat.position(f, "rank", deep[0]["site"]) == 59_950
     cat.close()
 
 

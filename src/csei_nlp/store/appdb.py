@@ -76,6 +76,19 @@ sessions = Table(
     Column("expires", String(32), nullable=False),
 )
 
+# Forms whose sign-in had ended when they were sent: kept for the same user to confirm after signing in
+# again (never a password or CSRF token; the web layer decides what goes in), deleted when shown or expired.
+drafts = Table(
+    "app_drafts", metadata,
+    Column("id", String(64), primary_key=True),
+    _user_id(),
+    Column("page", Text, nullable=False),  # the local URL of the page that holds the form
+    Column("action", Text, nullable=False),  # the path the form was sent to
+    Column("fields", Text, nullable=False),  # JSON: field name -> list of values
+    Column("created", String(32), nullable=False),
+    Column("expires", String(32), nullable=False),
+)
+
 decisions = Table(
     "app_decisions", metadata,
     _id(),
@@ -321,6 +334,33 @@ class AppDB:
     def close_session(self, sid: str) -> None:
         with self.engine.begin() as c:
             c.execute(sessions.delete().where(sessions.c.sid == sid))
+
+    # drafts ---------------------------------------------------------------
+    def keep_draft(self, user_id: int, page: str, action: str, fields: dict[str, list[str]],
+                   lifetime_s: int) -> str:
+        """Keep a form sent after its sign-in ended; returns the draft's random id (expired drafts go)."""
+        did = secrets.token_urlsafe(24)
+        t = datetime.now(timezone.utc)
+        with self.engine.begin() as c:
+            c.execute(drafts.delete().where(drafts.c.expires < t.isoformat(timespec="microseconds")))
+            c.execute(drafts.insert().values(
+                id=did, user_id=user_id, page=page, action=action, fields=json.dumps(fields),
+                created=t.isoformat(timespec="microseconds"),
+                expires=(t + timedelta(seconds=lifetime_s)).isoformat(timespec="microseconds")))
+        return did
+
+    def draft(self, draft_id: str) -> dict[str, Any] | None:
+        """A kept form that has not expired: user_id, page, action, fields; None otherwise."""
+        with self.engine.connect() as c:
+            row = c.execute(select(drafts).where(drafts.c.id == draft_id)).mappings().first()
+        if row is None or row["expires"] < now():
+            return None
+        return {"id": row["id"], "user_id": row["user_id"], "page": row["page"], "action": row["action"],
+                "fields": json.loads(row["fields"])}
+
+    def drop_draft(self, draft_id: str) -> None:
+        with self.engine.begin() as c:
+            c.execute(drafts.delete().where(drafts.c.id == draft_id))
 
     # decisions ------------------------------------------------------------
     def add_decision(self, site: str, decision: str, note: str, user: dict[str, Any],

@@ -164,6 +164,28 @@ class Filters:
         return conds, args
 
 
+_PAGE_COLUMNS = ("site, rank, score, components, country, cee, known, known_name, n_documents, "
+                 "languages, tags, name")
+
+
+#: sort columns that may hold NULL (a candidate without a name): SQLite sorts NULL first, and a row-value
+#: comparison with NULL is never true, so their keyset conditions say where NULL rows stand
+NULLABLE_SORTS = frozenset({"name"})
+
+
+def _keyset(col: str, desc: bool, after: tuple[Any, str]) -> tuple[str, list[Any]]:
+    """The condition "comes after ``after`` in the order by ``col`` (then site)", with its parameters."""
+    op = "<" if desc else ">"
+    if col == "rank":  # unique: no tie-break, so the (filter, rank) indexes answer it
+        return f"rank {op} ?", [after[0]]
+    if col in NULLABLE_SORTS:
+        if after[0] is None:  # among the NULLs (first ascending, last descending)
+            return f"(({col} IS NULL AND site {op} ?){'' if desc else f' OR {col} IS NOT NULL'})", [after[1]]
+        if desc:  # the NULLs come after every value
+            return f"(({col}, site) < (?, ?) OR {col} IS NULL)", [after[0], after[1]]
+    return f"({col}, site) {op} (?, ?)", [after[0], after[1]]
+
+
 def encode_cursor(value: Any, site: str) -> str:
     return base64.urlsafe_b64encode(json.dumps([value, site]).encode()).decode()
 
@@ -200,23 +222,21 @@ class Catalog:
         self.conn.close()
 
     def _page_sql(self, f: Filters, sort: str, after: tuple[Any, str] | None, limit: int,
-                  backwards: bool = False) -> tuple[str, list[Any]]:
+                  backwards: bool = False, *, columns: str = _PAGE_COLUMNS, offset: int = 0) -> tuple[str, list[Any]]:
         col, desc = SORTS.get(sort, SORTS["rank"])
         desc = desc != backwards  # walking backwards: the rows before ``after``, nearest first
         conds, args = f.where()
         unique = col == "rank"  # rank is unique: no tie-break column, so (filter, rank) indexes cover the order
         if after is not None:
-            if unique:
-                conds.append(f"rank {'<' if desc else '>'} ?")
-                args.append(after[0])
-            else:
-                conds.append(f"({col}, site) {'<' if desc else '>'} (?, ?)")
-                args.extend(after)
+            cond, key_args = _keyset(col, desc, after)
+            conds.append(cond)
+            args.extend(key_args)
         where = (" WHERE " + " AND ".join(conds)) if conds else ""
         d = "DESC" if desc else "ASC"
         order = f"rank {d}" if unique else f"{col} {d}, site {d}"
-        sql = (f"SELECT site, rank, score, components, country, cee, known, known_name, n_documents, "
-               f"languages, tags, name FROM candidates{where} ORDER BY {order} LIMIT ?")
+        sql = f"SELECT {columns} FROM candidates{where} ORDER BY {order} LIMIT ?"
+        if offset:
+            return sql + " OFFSET ?", args + [limit, offset]
         return sql, args + [limit]
 
     def page(self, f: Filters, sort: str = "rank", after: str = "", limit: int = 50) -> tuple[list[dict[str, Any]], str | None]:
@@ -230,6 +250,50 @@ class Catalog:
             col = SORTS.get(sort, SORTS["rank"])[0]
             nxt = encode_cursor(rows[-1][col], rows[-1]["site"])
         return rows, nxt
+
+    def page_at(self, f: Filters, sort: str, offset: int, limit: int = 50) -> list[dict[str, Any]]:
+        """Rows ``offset`` to ``offset + limit - 1`` of the filtered order: the ranking's numbered pages.
+
+        Why not ``OFFSET`` on the page query itself: the row before the page is
+        found on the sort key alone (:meth:`_boundary`: an index walk that reads
+        no candidate row where the filters allow, remembered per store state),
+        and the page is then the same keyset query as :meth:`page`, whose plan
+        the scale test checks.
+        """
+        key = None
+        if offset > 0:
+            key = self._boundary(f, sort, offset - 1)
+            if key is None:  # past the end
+                return []
+        sql, args = self._page_sql(f, sort, key, limit)
+        return [_decode(dict(r)) for r in self.conn.execute(sql, args)]
+
+    def _boundary(self, f: Filters, sort: str, index: int) -> tuple[Any, str] | None:
+        """The sort key of row ``index`` (0-based) in the filtered order, or None past the end."""
+        col = SORTS.get(sort, SORTS["rank"])[0]
+        sql, args = self._page_sql(f, sort, None, 1, columns=f"{col}, site", offset=index)
+
+        def compute() -> tuple[Any, str] | None:
+            row = self.conn.execute(sql, args).fetchone()
+            return (row[0], row[1]) if row else None
+
+        return self._cached(("boundary", sql, tuple(args)), compute)
+
+    def position(self, f: Filters, sort: str, site: str) -> int | None:
+        """How many candidates come before ``site`` in the filtered order (None: no such candidate).
+
+        ``site`` itself need not match ``f`` (a candidate just decided under
+        "pending"): the answer is where it stands, or would stand, in the order,
+        so "back to the ranking" opens the page around it.
+        """
+        c = self.candidate(site)
+        if c is None:
+            return None
+        col, desc = SORTS.get(sort, SORTS["rank"])
+        conds, args = f.where()
+        cond, key_args = _keyset(col, not desc, (c[col], site))  # before it: past it walking the other way
+        where = " WHERE " + " AND ".join([*conds, cond])
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM candidates{where}", [*args, *key_args]).fetchone()[0])
 
     def neighbours(self, f: Filters, sort: str, site: str) -> tuple[str | None, str | None]:
         """The sites before and after ``site`` in the filtered order (``site`` itself need not match ``f``:
@@ -249,6 +313,12 @@ class Catalog:
     def explain(self, f: Filters, sort: str = "rank", after: str = "", limit: int = 50) -> list[str]:
         cur = decode_cursor(after) if after else None
         sql, args = self._page_sql(f, sort, cur, limit + 1)
+        return [r["detail"] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
+
+    def explain_boundary(self, f: Filters, sort: str, index: int) -> list[str]:
+        """The query plan of :meth:`_boundary` (the scale test checks it sorts nothing)."""
+        col = SORTS.get(sort, SORTS["rank"])[0]
+        sql, args = self._page_sql(f, sort, None, 1, columns=f"{col}, site", offset=index)
         return [r["detail"] for r in self.conn.execute("EXPLAIN QUERY PLAN " + sql, args)]
 
     def iter_filtered(self, f: Filters, sort: str = "rank") -> Iterator[dict[str, Any]]:

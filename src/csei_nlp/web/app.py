@@ -36,7 +36,8 @@ from ..store.appdb import AppDB, database_url
 from ..store.catalog import Catalog
 from ..taxonomy import COUNTRY_NAMES, FAMILIES, LABELS
 from . import blueprints
-from .common import SESSION_LIFETIME_S, AppState, csrf_token, current_user, safe_url
+from . import drafts
+from .common import COOKIE_LIFETIME_S, AppState, csrf_token, current_user, safe_url
 
 __all__ = ["ACTION_KEYS", "CSP", "SHORTCUTS", "AppState", "create_app"]
 
@@ -73,7 +74,7 @@ def create_app(out_dir: str | Path, cfg: Config | None = None, *, db_url: str | 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(cfg.web.secure_cookies),
         SESSION_COOKIE_NAME="csei_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(seconds=SESSION_LIFETIME_S),
+        PERMANENT_SESSION_LIFETIME=timedelta(seconds=COOKIE_LIFETIME_S),  # the sign-in itself: server-side
         PROPAGATE_EXCEPTIONS=False,
         TRAP_HTTP_EXCEPTIONS=False,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
@@ -118,6 +119,11 @@ def _hooks(app: Flask) -> None:
         if resp.mimetype == "text/html":
             resp.headers["Cache-Control"] = "no-store"
         return resp
+
+    @app.context_processor
+    def _draft() -> dict[str, Any]:
+        # a form kept when its sign-in ended, back on its page for its user (web/drafts.py)
+        return {"draft": drafts.take(app.extensions["csei"].db, g.get("user"))}
 
     @app.teardown_appcontext
     def _close(_exc: BaseException | None) -> None:

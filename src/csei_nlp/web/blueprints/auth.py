@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 
 from ...errors import CseiError
 
+from .. import drafts
 from ..common import ANYONE, SESSION_LIFETIME_S, csrf_token, current_user, roles, state
 
 bp = Blueprint("auth", __name__)
@@ -21,13 +22,15 @@ def login() -> Any:
     if request.method == "POST":
         user = state().db.authenticate(request.form.get("name", ""), request.form.get("password", ""))
         if user:
-            nxt = request.args.get("next") or ""
-            session.clear()
+            # only a path on this site is followed: never another host (no open redirect)
+            nxt = drafts.local_path(request.args.get("next")) or url_for("auth.home")
+            draft_id = session.get("draft")
+            session.clear()  # nothing of the signed-out browser's session carries over ...
             session.permanent = True
             session["sid"] = state().db.open_session(user["id"], SESSION_LIFETIME_S)
+            session["uid"] = user["id"]
             csrf_token()
-            if not nxt.startswith("/") or nxt.startswith("//"):
-                nxt = url_for("auth.home")
+            drafts.carry_over(state().db, draft_id, user["id"])  # ... but its kept form, for the same user
             return redirect(nxt)
         error = "Unknown name or wrong password."
     return render_template("login.html", error=error), (401 if error else 200)
@@ -43,7 +46,7 @@ def logout() -> Any:
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@roles(*ANYONE)
+@roles(*ANYONE, keep_form=False)  # a form of passwords: nothing of it is ever kept
 def account() -> Any:
     """Change one's own password (every session of the account ends; sign in again)."""
     error = None

@@ -5,6 +5,9 @@ Why a blueprint of its own: these routes read the scan store through
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
@@ -53,11 +56,78 @@ def ranking() -> Any:
     # links keep only the parameters the page understands: an unknown one never reaches url_for
     f, sort, args = review_context(latest)
     cat = catalog()
-    rows, nxt = cat.page(f, sort, request.args.get("after", ""), state().cfg.web.page_size)
-    return render_template("ranking.html", rows=rows, next_cursor=nxt, f=f, sort=sort, sorts=SORTS,
-                           total=cat.count(f), facets=cat.facets(), latest=latest, args=args,
-                           first_page=not request.args.get("after"), ctx_query=urlencode(args, doseq=True),
-                           bulk_max=BULK_MAX)
+    size = state().cfg.web.page_size
+    total = cat.count(f)  # remembered per store state and filters: cheap at 100k candidates
+    last = max(1, -(-total // size))
+    at = request.args.get("at", "")
+    number = _page_number(request.args.get("page"), last, f.problems)
+    if at and "page" not in request.args:  # "back to the ranking" from a candidate: the page around it
+        pos = cat.position(f, sort, at)
+        number = min(last, pos // size + 1) if pos is not None else number
+    rows = cat.page_at(f, sort, (number - 1) * size, size)
+    pager = Pager.build(number, last, total, len(rows), size, lambda n: url_for(
+        "review.ranking", **({"page": n} if n > 1 else {}), **args))
+    return render_template("ranking.html", rows=rows, pager=pager, f=f, sort=sort, sorts=SORTS,
+                           total=total, facets=cat.facets(), latest=latest, args=args, at=at,
+                           ctx_query=urlencode(args, doseq=True), bulk_max=BULK_MAX)
+
+
+#: page numbers shown either side of the current one (then an ellipsis, then the first or last page)
+PAGE_WINDOW = 2
+
+
+def _page_number(raw: str | None, last: int, problems: list[str]) -> int:
+    """The ``page`` parameter as a page between 1 and ``last``; what was wrong with it goes to ``problems``.
+
+    Why clamp rather than refuse: like the filters' odd values, a stale or
+    hand-edited link still shows a page, and the page says how it was read.
+    """
+    text = (raw or "").strip()
+    if not text:
+        return 1
+    if not re.fullmatch(r"[0-9]+", text, re.ASCII):
+        problems.append(f"Page {text[:20]!r} is not a page number; showing page 1.")
+        return 1
+    n = int(text) if len(text) <= 18 else last + 1  # beyond any page (and int() refuses very long strings)
+    if n < 1:
+        problems.append(f"There is no page {n}; showing page 1.")
+        return 1
+    if n > last:
+        problems.append(f"There is no page {text[:20]} with these filters; showing the last page, {last}.")
+        return last
+    return n
+
+
+@dataclass(frozen=True)
+class Pager:
+    """The ranking's page links: first, previous, a window of numbers with gaps, next, last, and what is shown."""
+
+    page: int
+    last: int
+    total: int
+    first_row: int  # 1-based, 0 when nothing is shown
+    last_row: int
+    links: list[tuple[int | None, str]]  # (page number or None for a gap, its URL)
+    first_url: str | None
+    prev_url: str | None
+    next_url: str | None
+    last_url: str | None
+
+    @classmethod
+    def build(cls, page: int, last: int, total: int, shown: int, size: int, url: Callable[[int], str]) -> "Pager":
+        numbers = [n for n in range(page - PAGE_WINDOW, page + PAGE_WINDOW + 1) if 1 <= n <= last]
+        # the first and last pages always show; a gap of one page shows that page instead of "..."
+        if numbers[0] > 1:
+            numbers = [1, *([None] if numbers[0] > 3 else [2] if numbers[0] == 3 else []), *numbers]
+        if numbers[-1] < last:
+            numbers = [*numbers, *([None] if numbers[-1] < last - 2 else [last - 1] if numbers[-1] == last - 2
+                                   else []), last]
+        first_row = (page - 1) * size + 1 if shown else 0
+        return cls(page=page, last=last, total=total, first_row=first_row,
+                   last_row=first_row + shown - 1 if shown else 0,
+                   links=[(n, url(n) if n else "") for n in numbers],
+                   first_url=url(1) if page > 1 else None, prev_url=url(page - 1) if page > 1 else None,
+                   next_url=url(page + 1) if page < last else None, last_url=url(last) if page < last else None)
 
 
 def filters_from_request(latest: dict[str, dict[str, Any]]) -> Filters:
@@ -81,8 +151,18 @@ def candidate(site: str) -> Any:
                            ctx_query=urlencode(ctx, doseq=True))
 
 
+def _candidate_page(site: str) -> str:
+    """The candidate page a decision form was on (its working order from the form's ``ctx``)."""
+    return url_for("review.candidate", site=site, **review_context({})[2])
+
+
+def _ranking_page() -> str:
+    """The ranking page a bulk-decision form was on."""
+    return url_for("review.ranking", **review_context({})[2])
+
+
 @bp.route("/candidate/<path:site>/decision", methods=["POST"])
-@roles(*ANALYSTS)
+@roles(*ANALYSTS, form_page=_candidate_page)
 def decide(site: str) -> Any:
     cat = catalog()
     _found(cat.candidate(site), _no_candidate(site))
@@ -107,7 +187,7 @@ def decide(site: str) -> Any:
 
 
 @bp.route("/ranking/decide", methods=["POST"])
-@roles(*ANALYSTS)
+@roles(*ANALYSTS, form_page=_ranking_page)
 def decide_all() -> Any:
     """One decision, with one note, for every candidate the current filters select (at most BULK_MAX)."""
     st, cat = state(), catalog()

@@ -1,7 +1,54 @@
 // csei serve: keyboard shortcuts for the annotation screen. Loaded as a file (the CSP forbids inline scripts).
 (function () {
   "use strict";
+  // a form sent after the sign-in ended comes back filled in (web/drafts.py): the user checks it and sends it
+  // again; nothing is submitted here. The kept values are user-typed text: only ever set as .value/.textContent.
+  function restoreDraft() {
+    var notice = document.getElementById("draft-notice");
+    if (!notice) return;
+    var fields;
+    try { fields = JSON.parse(notice.dataset.fields || "{}"); } catch (err) { return; }
+    var has = function (name) { return Object.prototype.hasOwnProperty.call(fields, name); };
+    var path = function (url) { try { return decodeURIComponent(new URL(url, location.href).pathname); } catch (err) { return ""; } };
+    // the form sent to the same path whose own context (hidden fields: working order, passage, expected
+    // count, the row it acts on) is what the kept form had; several forms may share a path (one per row)
+    var form = null;
+    var sameContext = function (f) {
+      return Array.prototype.every.call(f.querySelectorAll("input[type=hidden]"), function (h) {
+        return h.name === "csrf_token" || !has(h.name) || fields[h.name][0] === h.value;
+      });
+    };
+    document.querySelectorAll("form").forEach(function (f) {
+      if (!form && f.method.toLowerCase() === "post" && path(f.action) === notice.dataset.action && sameContext(f)) form = f;
+    });
+    var same = !!form;
+    if (!same) {
+      var lines = [];
+      Object.keys(fields).forEach(function (k) { lines.push(k + ": " + fields[k].join(", ")); });
+      document.getElementById("draft-text").textContent = lines.join("\n");
+      document.getElementById("draft-lost").hidden = false;
+      return;
+    }
+    var seen = {};
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || !has(el.name) || ["hidden", "submit", "button", "file", "password"].indexOf(el.type) >= 0) return;
+      var values = fields[el.name];
+      if (el.type === "checkbox" || el.type === "radio") { el.checked = values.indexOf(el.value) >= 0; return; }
+      if (el.type === "select-multiple") {
+        Array.prototype.forEach.call(el.options, function (o) { o.selected = values.indexOf(o.value) >= 0; });
+        return;
+      }
+      var i = seen[el.name] || 0;
+      seen[el.name] = i + 1;
+      if (i < values.length) el.value = values[i];
+    });
+    for (var p = form.parentElement; p; p = p.parentElement) { if (p.tagName === "DETAILS") p.open = true; }
+    form.classList.add("restored");
+    form.scrollIntoView({block: "nearest"});
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    restoreDraft();
     // phones: the ranking's filters are folded; their heading opens and closes them
     var filters = document.getElementById("filters");
     if (filters) {
