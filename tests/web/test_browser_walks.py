@@ -77,6 +77,7 @@ def test_an_annotator_labels_20_undoes_and_corrects_one_and_an_admin_adjudicates
     suggestions_off(page)
     done = []
     for i in range(20):
+        page.wait_for_selector("html[data-js='ready']")  # keys pressed before app.js ran would be lost
         pid = page.get_attribute("#annotate-form", "data-passage")
         for k in (["1", "q"] if i % 2 else ["5", "a"]):
             page.keyboard.press(k)
@@ -84,8 +85,10 @@ def test_an_annotator_labels_20_undoes_and_corrects_one_and_an_admin_adjudicates
         page.wait_for_selector(f"#annotate-form:not([data-passage='{pid}'])")
         done.append(pid)
     assert len(set(done)) == 20
+    page.wait_for_selector("html[data-js='ready']")
     page.keyboard.press("u")  # undo the last: it comes back with its answer ticked
     page.wait_for_selector(f"#annotate-form[data-passage='{done[-1]}']")
+    page.wait_for_selector("html[data-js='ready']")
     assert page.locator("#restored").count() == 1
     assert page.locator("#annotate-form input[name=label]:checked").count() == 2
     page.keyboard.press("r")  # correct it: add public authority, then save
@@ -99,6 +102,7 @@ def test_an_annotator_labels_20_undoes_and_corrects_one_and_an_admin_adjudicates
     _login(page, base, "olek")
     page.wait_for_url(base + "/annotate")
     suggestions_off(page)
+    page.wait_for_selector("html[data-js='ready']")
     pid = page.get_attribute("#annotate-form", "data-passage")
     assert pid == done[0]  # overlap 1.0: the same passages, blind
     page.keyboard.press("1")

@@ -137,5 +137,7 @@
       if (undo && k === "u") { e.preventDefault(); submit(undo, null); return; }
       if (guide && k === "g") { e.preventDefault(); location.href = guide.href; }
     });
+    // the keys work from here on (browser tests wait for it before pressing any)
+    document.documentElement.dataset.js = "ready";
   });
 })();
