@@ -77,25 +77,14 @@ class CachedEmbedder(Embedder):
             return out
         keys = [self.key(t, is_query) for t in texts]
         found = self._lookup(keys)
+        if self._seeds:
+            found.update(self._from_seeds([k for k in dict.fromkeys(keys) if k not in found]))
         todo: dict[str, int] = {}  # first position of each missing key
         for i, k in enumerate(keys):
             if k in found:
                 out[i] = found[k]
             elif k not in todo:
                 todo[k] = i
-        if todo and self._seeds:
-            seeded: dict[str, np.ndarray] = {}
-            for seed in self._seeds:
-                seeded.update(seed.get([k for k in todo if k not in seeded]))
-            if seeded:
-                self._table.add(self.id, self.dim, ((k, v.tobytes()) for k, v in seeded.items()))
-                for k, v in seeded.items():
-                    found[k] = v
-                    out[todo.pop(k)] = v
-                self.seed_hits += len(seeded)
-                for i, k in enumerate(keys):
-                    if k in seeded:
-                        out[i] = seeded[k]
         self.hits += len(texts) - sum(1 for k in keys if k not in found)
         if todo:
             positions = list(todo.values())
@@ -108,6 +97,16 @@ class CachedEmbedder(Embedder):
                 if k in fresh:
                     out[i] = fresh[k]
         return out
+
+    def _from_seeds(self, keys: list[str]) -> dict[str, np.ndarray]:
+        """Vectors the seeds hold for ``keys`` (cache misses), copied into the cache."""
+        seeded: dict[str, np.ndarray] = {}
+        for seed in self._seeds:
+            seeded.update(seed.get([k for k in keys if k not in seeded]))
+        if seeded:
+            self._table.add(self.id, self.dim, ((k, v.tobytes()) for k, v in seeded.items()))
+            self.seed_hits += len(seeded)
+        return seeded
 
     def stored(self, texts: Sequence[str], is_query: bool = False) -> dict[str, np.ndarray]:
         """{cache key: vector} of those ``texts`` the cache holds (for writing a seed)."""
