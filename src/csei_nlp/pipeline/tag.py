@@ -132,6 +132,11 @@ def known_case_passages(passages_dir: str | Path | None = None,
     return pos, pos_doc, neg
 
 
+def document_cue_features(passages: Sequence) -> np.ndarray:
+    """The page's cue features over the embedded passages: all their spans, all their tokens."""
+    return cues.cue_features([s for p in passages for s in p.spans], sum(n_tokens(p.text) for p in passages))
+
+
 def passages_to_embed(doc: Document, cfg: Config) -> list:
     """The passages of ``doc`` to embed: all, or for long documents those with most cue hits.
 
@@ -245,8 +250,7 @@ class Tagging:
                         for f in self.tagger.families}
             d.tags = {f: [lab for lab, pr in d.labels[f].items() if pr >= self.thresholds[f][lab]]
                       for f in self.tagger.families}
-            spans = [s for p in ps for s in p.spans]
-            dc = cues.cue_features(spans, sum(n_tokens(p.text) for p in ps))
+            dc = document_cue_features(ps)
             doc_feats.append(self.tagger.document_features(vecs[sl], fam_probs, dc))
             d.meta["embedded"] = True
             d.meta["known_similarity"] = round(float(known[sl].max()), 4) if n else 0.0

@@ -192,7 +192,7 @@ def add_pages(src: str | Path, annotations_dir: str | Path, cfg: Config, set_nam
     from ..pipeline import cues
     from ..pipeline.process import process
     from ..pipeline.read.jsonl import iter_jsonl
-    from ..pipeline.tag import cascade_reason, n_tokens, passages_to_embed
+    from ..pipeline.tag import cascade_reason, document_cue_features, n_tokens, passages_to_embed
     from .data import _read_jsonl
     from .features import cue_feature_names, make_embedder
 
@@ -232,7 +232,7 @@ def add_pages(src: str | Path, annotations_dir: str | Path, cfg: Config, set_nam
             continue
         vecs.append(emb.embed_passages([p.text for p in ps]))
         cue_rows.append(np.vstack([cues.cue_features(p.spans, n_tokens(p.text)) for p in ps]))
-        doc_cue_rows.append(cues.cue_features([s for p in ps for s in p.spans], sum(n_tokens(p.text) for p in ps)))
+        doc_cue_rows.append(document_cue_features(ps))
         new_rows.append({"url": rec["url"], "set": set_name, "label": int(rec["label"]),
                          "genre": str(rec.get("genre") or ""), "org": str(rec.get("org") or ""),
                          "lang": doc.lang, "n_passages": len(ps),
