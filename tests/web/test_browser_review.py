@@ -17,6 +17,13 @@ def _login(page, base, name="alice"):
     page.click("#login-form button[type=submit]")
 
 
+def _sign_in(page, base):
+    """Open the sign-in page, sign in as alice and land on the ranking."""
+    page.goto(base + "/login")
+    _login(page, base)
+    page.wait_for_url(base + "/ranking")
+
+
 @pytest.fixture()
 def paged_server(paged_app):  # noqa: F811
     with serving(paged_app) as url:
@@ -29,9 +36,7 @@ def _query(url: str) -> dict[str, list[str]]:
 
 def test_paging_the_ranking_by_number_keeps_the_filters(paged_app, paged_server, browser_page):  # noqa: F811
     page, base = browser_page, paged_server
-    page.goto(base + "/login")
-    _login(page, base)
-    page.wait_for_url(base + "/ranking")
+    _sign_in(page, base)
     page.fill("input[name=q]", "walk")
     page.select_option("select[name=sort]", "name")
     page.click("#apply")
@@ -72,9 +77,7 @@ def test_paging_the_ranking_by_number_keeps_the_filters(paged_app, paged_server,
 def test_a_note_typed_when_the_sign_in_ends_survives_signing_in_again(app, live_server, browser_page):  # noqa: F811
     page, base = browser_page, live_server
     db = app.extensions["csei"].db
-    page.goto(base + "/login")
-    _login(page, base)
-    page.wait_for_url(base + "/ranking")
+    _sign_in(page, base)
     page.goto(base + "/candidate/zelenalhota.cz?cee=1")
     note = "members govern it <b>not bold</b> & a second line\nwith the evidence"
     page.check("#decision-form input[value=unsure]")
@@ -105,9 +108,7 @@ def test_a_kept_form_whose_page_changed_meanwhile_is_shown_as_text(app, live_ser
     decide a different set); what was typed is shown as text instead, markup and all, never run."""
     page, base = browser_page, live_server
     db = app.extensions["csei"].db
-    page.goto(base + "/login")
-    _login(page, base)
-    page.wait_for_url(base + "/ranking")
+    _sign_in(page, base)
     page.goto(base + "/ranking?decision=pending&q=klaster")
     page.click("details.bulk summary")
     note = 'all industrial <img src=x id="planted"> "really"'
