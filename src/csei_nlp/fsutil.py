@@ -10,11 +10,16 @@ file or the complete new one, never a half-written file:
 3. the directory is ``fsync``-ed so that the rename itself survives a crash.
 
 If anything fails before the rename, the temp file is removed and the old
-file is left as it was.  This module is a leaf: it imports nothing from the
-package.
+file is left as it was.
+
+Append-only files (the annotation log, the decisions file) grow by
+:func:`locked_append` instead: one write per record, under an exclusive
+``flock``, flushed and ``fsync``-ed, so concurrent writers never interleave
+lines.  This module is a leaf: it imports nothing from the package.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 from collections.abc import Iterator
@@ -82,3 +87,34 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` atomically (see the module docstring)."""
     with atomic_open(path, "wb") as fh:
         fh.write(data)
+
+
+def locked_append(path: str | Path, data: bytes, *, lock: str | Path | None = None) -> None:
+    """Append ``data`` to ``path`` (created if missing) in one write, fsync-ed, under an exclusive flock.
+
+    Writers on several threads or processes take the lock for the duration of
+    one write, so their records never interleave.  ``lock`` names a separate
+    lock file: needed when the file may also be replaced whole by
+    :func:`atomic_open` (a compaction), since a lock on the old file would not
+    stop a writer appending to a file that has just been renamed away.  The
+    target is opened only once the lock is held, so the append lands in the
+    file that is current then.
+    """
+    path = Path(path)
+    lock_fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o644) if lock is not None else None
+    try:
+        if lock_fd is not None:
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            if lock_fd is None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            view = memoryview(data)
+            while view:  # os.write may write less than asked (a signal, a full pipe): finish the record
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)  # closing releases a lock taken on fd
+    finally:
+        if lock_fd is not None:
+            os.close(lock_fd)

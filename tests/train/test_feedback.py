@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from csei_nlp.annotate import log as annolog
 from csei_nlp.train.feedback import app_passages, decision_docs, format_changes, metric_changes
+from csei_nlp.train.records import AnnotationError
 
 TEXT = ("Spółdzielnia socjalna, gmina i szkoła zawodowa wspólnie prowadzą pralnię dla mieszkańców "
         "i zatrudniają osoby długotrwale bezrobotne.")
@@ -44,8 +47,34 @@ def test_decisions_become_documents(tmp_path):
              "doc_label": {"is_csei": 0, "kind": "analyst_reject"}}]
     (tmp_path / "documents-decisions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     docs = decision_docs(tmp_path)
-    assert [(d.is_csei, d.split_hint, d.group) for d in docs] == [(1, "train", "site:klaster.pl"),
-                                                                  (0, "train", "site:firma.pl")]
+    # sites in name order, as "Write training data" writes them
+    assert [(d.is_csei, d.split_hint, d.group) for d in docs] == [(0, "train", "site:firma.pl"),
+                                                                  (1, "train", "site:klaster.pl")]
+
+
+def test_the_latest_decision_of_a_site_wins_in_an_appended_file(tmp_path):
+    """App decisions are appended (one line per decision); per site the highest decision_id counts,
+    whatever order the lines landed in, and an unsure (no documents) takes the site out."""
+    def doc(i, site, is_csei, text=TEXT):
+        return {"id": f"decision:{site}/{i}", "site": site, "lang": "pl", "text": text,
+                "doc_label": {"is_csei": is_csei, "kind": "csei" if is_csei else "analyst_reject"}}
+
+    def event(did, site, docs):
+        return {"event": "decision", "decision_id": did, "site": site, "documents": docs}
+
+    lines = [doc(0, "old.pl", 1),  # a compacted record without an id: older than any appended decision
+             event(3, "b.pl", [doc(0, "b.pl", 0), doc(1, "b.pl", 0)]),
+             event(2, "b.pl", [doc(0, "b.pl", 1)]),  # older, landed later: ignored
+             event(4, "old.pl", []),  # unsure
+             event(5, "a.pl", [doc(0, "a.pl", 1)]),
+             event(5, "a.pl", [doc(0, "a.pl", 1)])]  # the same decision appended twice
+    (tmp_path / "documents-decisions.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    docs = decision_docs(tmp_path)
+    assert [(d.doc_id, d.is_csei) for d in docs] == [("decision:a.pl/0", 1), ("decision:b.pl/0", 0),
+                                                     ("decision:b.pl/1", 0)]
+    (tmp_path / "documents-decisions.jsonl").write_text(json.dumps(event(1, "c.pl", [{"text": "x"}])) + "\n")
+    with pytest.raises(AnnotationError, match="documents-decisions.jsonl:1"):
+        decision_docs(tmp_path)
 
 
 def test_metric_changes_per_label():

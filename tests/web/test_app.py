@@ -161,29 +161,107 @@ def test_decisions_append_only_and_exported(app):
     assert {r["site"]: r["decision"] for r in ranking}["zelenalhota.cz"] == "reject"
 
 
+def _decision_lines(path):
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def _trained(annotations_dir):
+    """What `csei train` reads from the decisions file, without where each record was on disk."""
+    from csei_nlp.train.feedback import decision_docs
+
+    return [(d.doc_id, d.group, d.lang, d.is_csei, d.kind, d.meta["text"]) for d in decision_docs(annotations_dir)]
+
+
 def test_decisions_become_document_training_data(app):
     c = app.test_client()
     tok = login(c, "alice")
     c.post("/candidate/klaster-borylipiny.pl/decision", data={"decision": "accept", "csrf_token": tok})
     c.post("/candidate/gruenes-wiesenthal.de/decision", data={"decision": "reject", "csrf_token": tok})
     c.post("/candidate/zelenalhota.cz/decision", data={"decision": "unsure", "csrf_token": tok})
-    # no export needed: every decision refreshes the file `csei train` reads
-    path = app.extensions["csei"].annotations_dir / "documents-decisions.jsonl"
-    recs = [json.loads(l) for l in path.read_text("utf-8").splitlines()]
-    by_site = {}
-    for r in recs:
-        by_site.setdefault(r["site"], []).append(r)
-    assert set(by_site) == {"klaster-borylipiny.pl", "gruenes-wiesenthal.de"}  # unsure is not a label
+    # no export needed: every decision appends one line to the file `csei train` reads
+    ann = app.extensions["csei"].annotations_dir
+    path = ann / "documents-decisions.jsonl"
+    lines = _decision_lines(path)
+    assert [(r["event"], r["site"], r["decision"]) for r in lines] == [
+        ("decision", "klaster-borylipiny.pl", "accept"), ("decision", "gruenes-wiesenthal.de", "reject"),
+        ("decision", "zelenalhota.cz", "unsure")]
+    by_site = {r["site"]: r["documents"] for r in lines}
+    assert by_site["zelenalhota.cz"] == []  # unsure is not a label
     assert len(by_site["klaster-borylipiny.pl"]) == 2  # both pages of the site
     assert all(r["doc_label"] == {"is_csei": 1, "kind": "csei"} for r in by_site["klaster-borylipiny.pl"])
     assert by_site["gruenes-wiesenthal.de"][0]["doc_label"]["is_csei"] == 0
-    assert all(len(r["text"]) > 100 and r["annotator"] == "alice" for r in recs)
-    # changing one's mind rewrites the file; the export button gives the same file
-    c.post("/candidate/gruenes-wiesenthal.de/decision", data={"decision": "unsure", "csrf_token": tok})
-    assert {json.loads(l)["site"] for l in path.read_text("utf-8").splitlines()} == {"klaster-borylipiny.pl"}
+    assert all(len(r["text"]) > 100 and r["annotator"] == "alice" for docs in by_site.values() for r in docs)
+    trained = _trained(ann)
+    assert {g for _, g, *_ in trained} == {"site:klaster-borylipiny.pl", "site:gruenes-wiesenthal.de"}
+    # changing one's mind appends (the earlier lines stay as they were); training reads the latest
     before = path.read_text("utf-8")
+    c.post("/candidate/gruenes-wiesenthal.de/decision", data={"decision": "unsure", "csrf_token": tok})
+    after = path.read_text("utf-8")
+    assert after.startswith(before) and after.count("\n") == before.count("\n") + 1
+    trained = _trained(ann)
+    assert {g for _, g, *_ in trained} == {"site:klaster-borylipiny.pl"}
+    # "Write training data" compacts the file into document records: training reads the same
     assert c.post("/export/training", data={"csrf_token": tok}).status_code == 302
-    assert path.read_text("utf-8") == before
+    compacted = _decision_lines(path)
+    assert len(compacted) == 2 and all("event" not in r for r in compacted)
+    assert _trained(ann) == trained
+    # and decisions after a compaction append to it, and win over it
+    c.post("/candidate/klaster-borylipiny.pl/decision", data={"decision": "reject", "csrf_token": tok})
+    assert _decision_lines(path)[:2] == compacted
+    assert {k for *_, k, _ in _trained(ann)} == {"analyst_reject"}
+
+
+def test_a_hundred_concurrent_decisions_all_land_in_the_training_file(app):
+    """Ten analysts' sessions decide at once through the app: every decision is one appended line,
+    none lost or torn, and training reads each site's latest decision, as the full rewrite gave it."""
+    from csei_nlp.annotate.decisions import training_records
+    from csei_nlp.store.catalog import Catalog, Filters
+
+    st = app.extensions["csei"]
+    cat = Catalog(st.store_path)
+    try:
+        sites = [r["site"] for r in cat.iter_filtered(Filters(), "rank")]
+    finally:
+        cat.close()
+    assert len(sites) >= 6
+    clients = []
+    for _ in range(10):
+        c = app.test_client()
+        clients.append((c, login(c, "alice")))
+    errors: list = []
+    start = threading.Barrier(len(clients))
+
+    def worker(k: int) -> None:
+        c, tok = clients[k]
+        start.wait()
+        for i in range(10):
+            r = c.post(f"/candidate/{sites[(k + i) % len(sites)]}/decision",
+                       data={"decision": ("accept", "reject", "unsure")[(k * 7 + i) % 3], "note": f"{k}-{i}",
+                             "csrf_token": tok, "stay": "1"})
+            if r.status_code != 302:
+                errors.append((k, i, r.status_code))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(len(clients))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert errors == []
+    rows = st.db.all_decisions()
+    assert len(rows) == 100
+    lines = _decision_lines(st.annotations_dir / "documents-decisions.jsonl")  # each line whole JSON
+    assert sorted(r["decision_id"] for r in lines) == [r["id"] for r in rows]  # each decision once
+    assert {(r["decision_id"], r["site"], r["decision"]) for r in lines} == {
+        (r["id"], r["site"], r["decision"]) for r in rows}
+    # training reads the latest decision per site (and document), as the compacted file has it
+    latest = st.db.latest_decisions()
+    appended = _trained(st.annotations_dir)
+    want = {f"site:{s}": d["decision"] for s, d in latest.items() if d["decision"] != "unsure"}
+    assert {g: ("accept" if is_csei else "reject") for _, g, _, is_csei, _, _ in appended} == want
+    assert [r["id"] for r in training_records(st.db, st.store_path)] == [d for d, *_ in appended]
+    c, tok = clients[0]
+    c.post("/export/training", data={"csrf_token": tok})
+    assert _trained(st.annotations_dir) == appended
 
 
 def test_two_analysts_deciding_at_once_lose_nothing(app, live_server):
@@ -220,13 +298,12 @@ def test_two_analysts_deciding_at_once_lose_nothing(app, live_server):
     assert len(rows) == 2 * 10 * len(sites)
     assert {(r["user_name"], r["note"], r["site"]) for r in rows} == {
         (n, f"{n} {i}", s) for n in ("alice", "bob") for i in range(10) for s in sites}
-    # the training file, refreshed by every one of those requests, holds the final state of all of them
+    # the training file, appended to by every one of those requests, reads as the final state of all of them
     from csei_nlp.annotate.decisions import training_records
 
     st = app.extensions["csei"]
-    on_disk = [json.loads(line) for line in
-               (st.annotations_dir / "documents-decisions.jsonl").read_text("utf-8").splitlines()]
-    assert on_disk == training_records(st.db, st.store_path)
+    assert len(_decision_lines(st.annotations_dir / "documents-decisions.jsonl")) == len(rows)
+    assert [d for d, *_ in _trained(st.annotations_dir)] == [r["id"] for r in training_records(st.db, st.store_path)]
 
 
 def _csv(text: str) -> list[dict]:

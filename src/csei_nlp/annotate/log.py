@@ -18,14 +18,13 @@ retractions) are not yet training records.
 """
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..fsutil import locked_append
 from ..taxonomy import FAMILIES
 
 LOG_SUBDIR = "app"
@@ -41,17 +40,7 @@ def append(annotations_dir: str | Path, record: dict[str, Any]) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     day = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     path = d / f"passages-{day}.jsonl"
-    line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    locked_append(path, (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8"))
     return path
 
 

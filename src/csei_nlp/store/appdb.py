@@ -379,6 +379,15 @@ class AppDB:
                              .order_by(decisions.c.id.desc())).mappings().all()
         return [dict(r) for r in rows]
 
+    def decisions_by_id(self, ids: list[int]) -> list[dict[str, Any]]:
+        """These decisions, oldest first (ids that do not exist are left out)."""
+        out: list[dict[str, Any]] = []
+        with self.engine.connect() as c:
+            for i in range(0, len(ids), 500):  # well under the databases' bound-parameter limits
+                out += [dict(r) for r in c.execute(select(decisions).where(decisions.c.id.in_(ids[i:i + 500])))
+                        .mappings()]
+        return sorted(out, key=lambda r: r["id"])
+
     def all_decisions(self) -> list[dict[str, Any]]:
         with self.engine.connect() as c:
             rows = c.execute(select(decisions).order_by(decisions.c.id)).mappings().all()

@@ -46,28 +46,57 @@ def app_passages(annotations_dir: str | Path) -> list[PassageRecord]:
 
 
 def decision_docs(annotations_dir: str | Path) -> list[DocRecord]:
-    """Analysts' decisions as document-level records (split ``train``), grouped by site."""
+    """Analysts' decisions as document-level records (split ``train``), grouped by site.
+
+    The file holds two kinds of line (see :mod:`csei_nlp.annotate.decisions`):
+    ``decision`` lines the app appends, one per decision with the site's
+    ``documents``, and plain document records ("Write training data", or a
+    file written by hand).  Per site only its latest decision counts: the
+    highest ``decision_id`` (records without one count as older than any
+    with one, in file order), and within it the last record of each document.
+    A decision without documents (``unsure``) leaves the site out.  Sites come
+    out sorted, documents in the order written: an appended file and its
+    compaction give the same records.
+    """
     path = Path(annotations_dir) / DECISIONS_FILE
     if not path.is_file():
         return []
-    docs = []
+    # site -> (decision key, document id -> (record, where))
+    latest: dict[str, tuple[int, dict[str, tuple[dict[str, Any], str]]]] = {}
     for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
         if not line.strip():
             continue
+        where = f"{path}:{n}"
         try:
             r = json.loads(line)
+            if r.get("event") == "decision":
+                site, key = str(r["site"]), int(r["decision_id"])
+                recs = {str(d.get("id") or f"decision:{n}:{i}"): d for i, d in enumerate(r["documents"])}
+            else:
+                site, key = str(r.get("site") or n), int(r.get("decision_id", -1))
+                recs = {str(r.get("id") or f"decision:{n}"): r}
+            for d in recs.values():
+                d["doc_label"]["is_csei"], d["text"].strip()  # noqa: B018  (a record without them is damaged)
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise AnnotationError(f"{where}: not a decision record ({exc})") from None
+        have = latest.get(site)
+        if have is None or key > have[0] or (key == have[0] and r.get("event") == "decision"):
+            # a newer decision, or the same one appended again (its line holds all of its documents)
+            latest[site] = (key, {did: (d, where) for did, d in recs.items()})
+        elif key == have[0]:  # one more document record of the same decision
+            have[1].update((did, (d, where)) for did, d in recs.items())
+    docs = []
+    for site in sorted(latest):
+        for doc_id, (r, where) in latest[site][1].items():
+            if not r["text"].strip():
+                continue
             label = r["doc_label"]
-            text = r["text"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise AnnotationError(f"{path}:{n}: not a decision record ({exc})") from None
-        if not text.strip():
-            continue
-        docs.append(DocRecord(
-            doc_id=str(r.get("id") or f"decision:{n}"), group=f"site:{r.get('site') or n}",
-            lang=r.get("lang") or "und", is_csei=int(label["is_csei"]), kind=str(label.get("kind") or ""),
-            origin="decision", passages=[], split_hint="train",
-            meta={"text": text, "where": f"{path}:{n}"},
-        ))
+            docs.append(DocRecord(
+                doc_id=doc_id, group=f"site:{site}",
+                lang=r.get("lang") or "und", is_csei=int(label["is_csei"]), kind=str(label.get("kind") or ""),
+                origin="decision", passages=[], split_hint="train",
+                meta={"text": r["text"], "where": where},
+            ))
     return docs
 
 

@@ -171,10 +171,10 @@ def decide(site: str) -> Any:
         abort(400, description="Choose accept, reject or unsure.")
     run = cat.run_info()
     st = state()
-    st.db.add_decision(site, decision, request.form.get("note", "").strip(), current_user(),
-                       run["model_version"], run["run_id"])
-    # decisions are training data at once: `csei train` reads the file this refreshes
-    training.write_training_file(st.db, st.store_path, st.annotations_dir)
+    did = st.db.add_decision(site, decision, request.form.get("note", "").strip(), current_user(),
+                             run["model_version"], run["run_id"])
+    # decisions are training data at once: one line appended to the file `csei train` reads
+    training.append_decisions(st.db, st.store_path, st.annotations_dir, [did])
     flash(f"Decision '{decision}' saved for {site}.")
     # on to the next candidate in the order the analyst is working through (the ranking's filters and sort)
     f, sort, ctx = review_context(st.db.latest_decisions())
@@ -205,9 +205,9 @@ def decide_all() -> Any:
                                f"Narrow the filters.")
     run = cat.run_info()
     note = request.form.get("note", "").strip()
-    for s in sites:
-        st.db.add_decision(s, decision, note, current_user(), run["model_version"], run["run_id"])
-    training.write_training_file(st.db, st.store_path, st.annotations_dir)
+    ids = [st.db.add_decision(s, decision, note, current_user(), run["model_version"], run["run_id"])
+           for s in sites]
+    training.append_decisions(st.db, st.store_path, st.annotations_dir, ids)
     flash(f"Decision '{decision}' saved for {len(sites)} candidates.")
     return redirect(url_for("review.ranking", **ctx))
 
