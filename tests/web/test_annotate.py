@@ -20,7 +20,7 @@ def _user(app, name):
 
 def test_shortcuts_are_visible_and_do_not_collide(app):
     keys = list(SHORTCUTS.values()) + [k.lower() for k in ACTION_KEYS.values()]
-    assert len(keys) == len(set(keys)) == 14 + 4
+    assert len(keys) == len(set(keys)) == 14 + 6
     c = app.test_client()
     login(c, "nina")
     page = c.get("/annotate").text

@@ -56,6 +56,13 @@ def _events(app, **where):
         return [dict(r) for r in conn.execute(q).mappings()]
 
 
+def single_annotation(app) -> None:
+    """No double-annotated items in the queue: suggestions show on every passage (they are withheld on
+    the agreement sample)."""
+    st = _state(app)
+    st.params = replace(st.params, overlap=0.0)
+
+
 def set_probabilities(out_dir, probs=PROBS) -> None:
     """Give every passage of the scan store the same label probabilities (what a tagged scan stores)."""
     conn = sqlite3.connect(out_dir / "csei.sqlite")
@@ -257,10 +264,70 @@ def test_undoing_a_flag_brings_the_passage_back(app):
     assert 'id="no-flags"' in root.get("/flags").text
 
 
+def test_flagged_and_ignored_passages_are_in_my_labels_and_can_be_labelled_instead(app):
+    st = _state(app)
+    nina = app.test_client()
+    tok = login(nina, "nina")
+    flagged = _answer(nina, tok, action="flag", reason="unsure", comment="is a <b>town</b> an actor?")
+    ignored = _answer(nina, tok, action="ignore", comment="not my language")
+    labelled = _answer(nina, tok, labels=["helix:business"])
+    page = nina.get("/annotate/mine").text
+    rows = re.findall(r'class="mine" data-passage="([^"]+)" data-action="(\w+)"', page)
+    assert rows == [(labelled, "label"), (ignored, "ignore"), (flagged, "flag")]
+    assert 'id="n-my-labels">3 passages' in page
+    assert '<span class="badge flagged">flagged</span> <span class="reason">unsure: needs a second look</span>' in page
+    assert '<span class="badge ignored">ignored</span>' in page
+    assert "your comment: is a &lt;b&gt;town&lt;/b&gt; an actor?" in page and "your comment: not my language" in page
+    assert page.count(">Label it</a>") == 2 and page.count(">Edit</a>") == 1
+
+    # she opens the flagged one and labels it instead
+    form = nina.get(f"/annotate/edit/{flagged}").text
+    assert 'id="editing" data-replaces="flag"' in form and "unsure: needs a second look" in form
+    assert _ticked(form) == set() and "Label it instead" in form
+    r = nina.post(f"/annotate/edit/{flagged}", data={"csrf_token": tok, "label": ["innovation:social"]})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/annotate/mine")
+    page = nina.get("/annotate/mine").text
+    assert "they replace your flag" in page
+    rows = re.findall(r'class="mine" data-passage="([^"]+)" data-action="(\w+)"', page)
+    assert rows == [(flagged, "label"), (labelled, "label"), (ignored, "ignore")]
+    # append-only: the flag stays in the database and the log, the label names it; the latest answer counts
+    mine = _events(app, passage_id=flagged)
+    assert [e["action"] for e in mine] == ["flag", "label"] and mine[1]["target_id"] == mine[0]["id"]
+    assert queue.live_labels(st.db)[flagged]["nina"]["innovation"] == ["social"]
+    recs = [r for r in annolog.read(st.annotations_dir) if r["passage_id"] == flagged]
+    assert [r["event"] for r in recs] == ["flag", "label"]
+    assert recs[1]["corrects"] == recs[0]["id"] and recs[1]["corrects_event"] == "flag"
+    assert {r["passage_id"]: r for r in annolog.resolve(st.annotations_dir)}[flagged]["labels"]["innovation"] == [
+        "social"]
+    assert flagged in {r["passage_id"] for r in annolog.current_labels(st.annotations_dir)}
+    s = queue.stats(st.db, next(u for u in st.db.users() if u["name"] == "nina"))
+    assert s["mine"] == 2 and s["my_set_aside"] == 1  # the labelled flag counts as labelled, not set aside
+    # the flag she no longer stands by leaves the admins' list
+    root = app.test_client()
+    login(root, "root")
+    assert flagged not in root.get("/flags").text
+
+    # the ignored one too; the ignore was never logged, so the label names the database event
+    nina.post(f"/annotate/edit/{ignored}", data={"csrf_token": tok, "label": ["criteria:interconnection"]})
+    assert queue.live_labels(st.db)[ignored]["nina"]["criteria"] == ["interconnection"]
+    assert 'data-action="ignore"' not in nina.get("/annotate/mine").text
+    # undo takes the label back: the ignore stands again, listed as before
+    r = nina.post("/annotate/undo", data={"csrf_token": tok}, follow_redirects=True)
+    assert "the answer it replaced stands again" in r.text and ignored not in queue.live_labels(st.db)
+    assert f'data-passage="{ignored}" data-action="ignore"' in nina.get("/annotate/mine").text
+    # someone else cannot label her flag away
+    olek = app.test_client()
+    tok_o = login(olek, "olek")
+    assert olek.get(f"/annotate/edit/{ignored}").status_code == 403
+    assert olek.post(f"/annotate/edit/{ignored}", data={"csrf_token": tok_o, "label": ["helix:business"]}
+                     ).status_code == 403
+
+
 # --- model suggestions ---------------------------------------------------------------------------
 
 def test_suggestions_are_pre_ticked_with_their_probability_and_can_be_turned_off(app, scan_out):
     set_probabilities(scan_out)
+    single_annotation(app)
     st = _state(app)
     c = app.test_client()
     tok = login(c, "nina")
@@ -301,6 +368,7 @@ def test_suggestions_are_pre_ticked_with_their_probability_and_can_be_turned_off
 
 def test_corrections_show_probabilities_but_tick_the_annotators_answer(app, scan_out):
     set_probabilities(scan_out)
+    single_annotation(app)
     c = app.test_client()
     tok = login(c, "nina")
     pid = _answer(c, tok, labels=["helix:civil_society"], suggestions_shown="1")
@@ -314,6 +382,7 @@ def test_corrections_show_probabilities_but_tick_the_annotators_answer(app, scan
 
 def test_without_probabilities_nothing_is_suggested(app, scan_out):
     set_probabilities(scan_out, {})
+    single_annotation(app)
     c = app.test_client()
     tok = login(c, "nina")
     page = c.get("/annotate").text
@@ -322,12 +391,61 @@ def test_without_probabilities_nothing_is_suggested(app, scan_out):
     assert _events(app, passage_id=pid)[-1]["suggestions_shown"] is False
 
 
+def test_double_annotated_passages_withhold_the_models_suggestions(app, scan_out):
+    """On the agreement sample the model's suggestions are neither shown nor pre-ticked (whatever the
+    annotator chose), and the label event says why; elsewhere they show as before."""
+    from sqlalchemy import select
+
+    from csei_nlp.store.appdb import queue_items
+
+    set_probabilities(scan_out)
+    st = _state(app)
+    st.params = replace(st.params, overlap=0.5)
+    c = app.test_client()
+    tok = login(c, "nina")
+    seen = {True: 0, False: 0}
+    for _ in range(12):
+        page = c.get("/annotate").text
+        pid = _offered(page)
+        with st.db.engine.connect() as conn:
+            overlap = bool(conn.execute(select(queue_items.c.overlap).where(queue_items.c.passage_id == pid))
+                           .scalar_one())
+        seen[overlap] += 1
+        if overlap:
+            assert _ticked(page) == set() and 'class="prob"' not in page
+            assert 'id="suggestions-withheld" data-reason="overlap"' in page
+            assert 'name="suggestions_shown" value="0"' in page and "double-annotated sample" in page
+            assert 'id="show-suggestions" checked' in page  # her choice is kept, only not applied here
+        else:
+            assert _ticked(page) == SUGGESTED and "91%" in page and 'id="suggestions-withheld"' not in page
+        # she keeps what is ticked; the form's claim of shown suggestions is checked against the queue
+        c.post("/annotate", data={"csrf_token": tok, "passage_id": pid, "action": "label",
+                                  "label": sorted(_ticked(page)) or ["helix:business"], "suggestions_shown": "1"})
+        e = _events(app, passage_id=pid)[-1]
+        assert e["suggestions_withheld"] == ("overlap" if overlap else None)
+        assert e["suggestions_shown"] is (not overlap)
+        assert (e["suggested"] is None) is overlap
+        rec = [r for r in annolog.read(st.annotations_dir) if r["passage_id"] == pid][-1]
+        assert rec.get("suggestions_withheld") == ("overlap" if overlap else None)
+        assert rec["suggestions_shown"] is (not overlap)
+        if overlap:
+            # correcting it later: still no suggestions, and the correction records why
+            page = c.get(f"/annotate/edit/{pid}").text
+            assert 'class="prob"' not in page and 'id="suggestions-withheld"' in page
+            c.post(f"/annotate/edit/{pid}", data={"csrf_token": tok, "label": ["helix:civil_society"],
+                                                  "suggestions_shown": "1"})
+            e = _events(app, passage_id=pid)[-1]
+            assert e["target_id"] is not None and e["suggestions_withheld"] == "overlap"
+            assert e["suggestions_shown"] is False
+    assert seen[True] and seen[False]  # both kinds were offered
+
+
 def test_a_project_can_start_everyone_with_suggestions_off(scan_out, tmp_path):
     from csei_nlp import config
     from csei_nlp.web.app import create_app
 
     set_probabilities(scan_out)
-    cfg = config.load(overrides={"annotate": {"suggestions": False}})
+    cfg = config.load(overrides={"annotate": {"suggestions": False, "overlap": 0.0}})
     app = create_app(scan_out, cfg, annotations_dir=tmp_path / "annotations", models_dir=tmp_path / "no-models")
     try:
         make_users(app)

@@ -8,7 +8,7 @@ planted ``<script>`` stays text.
 from __future__ import annotations
 
 from conftest import PASSWORD
-from test_annotators import SUGGESTED, set_probabilities
+from test_annotators import SUGGESTED, set_probabilities, single_annotation
 from test_browser import browser_page  # noqa: F401  (the fixture)
 
 CHECKED = "#annotate-form input[name=label]:checked"
@@ -31,6 +31,7 @@ def test_an_annotator_uses_suggestions_flags_a_passage_and_corrects_a_label(app,
     from csei_nlp.annotate import queue
 
     set_probabilities(scan_out)
+    single_annotation(app)
     page, base = browser_page, live_server
     st = app.extensions["csei"]
     _login(page, base, "nina")
@@ -67,11 +68,12 @@ def test_an_annotator_uses_suggestions_flags_a_passage_and_corrects_a_label(app,
     page.wait_for_selector(f"#annotate-form:not([data-passage='{third}'])")
     assert "Flagged the passage" in page.inner_text("main")
 
-    # My labels: her two labels, newest first; she corrects the first one by keyboard
+    # My labels: her flag and her two labels, newest first; she corrects the first label by keyboard
     page.click("#nav-my-labels")
     page.wait_for_url(base + "/annotate/mine")
     rows = page.locator("tr.mine")
-    assert [rows.nth(i).get_attribute("data-passage") for i in range(rows.count())] == [second, first]
+    assert [rows.nth(i).get_attribute("data-passage") for i in range(rows.count())] == [third, second, first]
+    assert rows.nth(0).get_attribute("data-action") == "flag" and "bad text" in rows.nth(0).inner_text()
     page.click(f"tr.mine[data-passage='{first}'] a.edit")
     page.wait_for_selector("#editing")
     assert page.locator(CHECKED).count() == 4  # her answer, not the model's
@@ -104,3 +106,4 @@ def test_an_annotator_uses_suggestions_flags_a_passage_and_corrects_a_label(app,
     assert "<script>window.__pwned=1</script> garbled" in row.locator("td.comment").inner_text()
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.dialogs == []
+

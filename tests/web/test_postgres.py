@@ -79,11 +79,12 @@ def test_annotators_tools_on_postgres(pg_app, scan_out):
     """Corrections, flags, comments, My labels and suggestions: the same queries on PostgreSQL."""
     import re
 
-    from test_annotators import SUGGESTED, set_probabilities
+    from test_annotators import SUGGESTED, set_probabilities, single_annotation
 
     from csei_nlp.annotate import queue
 
     set_probabilities(scan_out)
+    single_annotation(pg_app)
     st = pg_app.extensions["csei"]
     c = pg_app.test_client()
     tok = login(c, "nina")

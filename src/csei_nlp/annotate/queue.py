@@ -36,14 +36,15 @@ from typing import Any
 from ..config import Config
 from ..store import queue as qstore
 from ..store.appdb import AppDB, now
-from ..store.queue import NotLabelled, NotOffered, adjudications, current_label, live_labels, retracted_labels, stats
+from ..store.queue import (NotAnswered, NotOffered, adjudications, current_answer, live_labels, retracted_labels,
+                           stats)
 from ..taxonomy import FAMILIES
 from ..types import source_ref, stable_id
 from . import log as annolog, suggest
 
 __all__ = ["QueueParams", "margin_uncertainty", "refill", "next_item", "passage_with_context", "clean_labels",
            "record", "edit", "undo", "adjudicate", "live_labels", "adjudications", "stats", "NotOffered",
-           "NotLabelled", "retracted_labels", "current_label", "my_labels", "flags", "ACTIONS", "FLAG_REASONS"]
+           "NotAnswered", "retracted_labels", "current_answer", "suggestions_withheld", "my_labels", "flags", "ACTIONS", "FLAG_REASONS"]
 
 MIN_PASSAGE_CHARS = 60
 ASSIGNMENT_TTL_S = 30 * 60
@@ -260,11 +261,17 @@ def clean_labels(labels: dict[str, list[str]]) -> dict[str, list[str]]:
     return {f: sorted(set(l for l in labels.get(f, []) if l in known)) for f, known in FAMILIES.items()}
 
 
-def _suggested(p: dict[str, Any], shown: bool,
-               thresholds: dict[str, dict[str, float]] | None) -> dict[str, list[str]] | None:
+def suggestions_withheld(db: AppDB, passage_id: str) -> str | None:
+    """Why the model's suggestions stay off this passage for everyone (``"overlap"``: it is in the blind
+    double-annotation sample), or None when each annotator's choice holds."""
+    return suggest.withheld(qstore.is_overlap(db, passage_id))
+
+
+def _suggested(p: dict[str, Any], shown: bool, thresholds: dict[str, dict[str, float]] | None,
+               withheld: str | None) -> dict[str, list[str]] | None:
     """The labels the model suggested on the page, from the store (not from the form);
-    None when they were off or the passage has no probabilities (nothing could be shown)."""
-    sugg = suggest.for_passage(p.get("labels"), thresholds) if shown else {}
+    None when they were off, withheld, or the passage has no probabilities (nothing could be shown)."""
+    sugg = suggest.for_passage(p.get("labels"), thresholds) if shown and not withheld else {}
     return suggest.ticked(sugg) if sugg else None
 
 
@@ -290,15 +297,19 @@ def record(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, A
     if p is None:
         raise LookupError(f"passage {passage_id!r} is not in the store")
     labels = clean_labels(labels or {}) if action == "label" else {}
-    suggested = _suggested(p, suggestions_shown, thresholds) if action == "label" else None
+    withheld = suggestions_withheld(db, passage_id) if action == "label" else None
+    suggested = _suggested(p, suggestions_shown, thresholds, withheld) if action == "label" else None
     note = (note or "").strip()[:MAX_COMMENT_CHARS]
     created = now()
     eid, new = qstore.record_action(db, passage_id, user, action, labels, created, model_version, note=note,
-                                    reason=reason if action == "flag" else None, suggested=suggested)
+                                    reason=reason if action == "flag" else None, suggested=suggested,
+                                    withheld=withheld)
     if new and action in ("label", "flag"):
         rec = _log_record(p, eid, action, labels, user["name"], created, model_version)
         if action == "label":
             rec.update(suggestions_shown=suggested is not None, suggested=suggested)
+            if withheld:
+                rec["suggestions_withheld"] = withheld
         else:
             rec["reason"] = reason
         if note:
@@ -310,26 +321,34 @@ def record(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, A
 def edit(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, Any], passage_id: str,
          labels: dict[str, list[str]], model_version: str, *, note: str = "", suggestions_shown: bool = False,
          thresholds: dict[str, dict[str, float]] | None = None) -> int | None:
-    """Correct this user's labels of a passage they labelled (from "My labels").
+    """Correct this user's labels of a passage they labelled, or label one they flagged or ignored
+    (from "My labels").
 
-    Appends a new label event (and log line, ``corrects`` naming the label it
-    replaces); the old one stays, the latest wins wherever labels are read.
-    Raises ``NotLabelled`` when the user's current answer for the passage is
-    not a label.  Returns the new event's id, or None when nothing changed.
+    Appends a new label event (and log line, ``corrects`` naming the record it
+    replaces: a label or flag in the log; an ignore is only in the app
+    database); the old one stays, the latest answer wins wherever labels are
+    read, and a flag a label replaces no longer shows on the flags page.
+    Raises ``NotAnswered`` when the user has no live label, flag or ignore of
+    the passage.  Returns the new event's id, or None when nothing changed.
     """
     p = passage_with_context(store_path, passage_id)
     if p is None:
         raise LookupError(f"passage {passage_id!r} is not in the store")
     labels = clean_labels(labels)
-    suggested = _suggested(p, suggestions_shown, thresholds)
+    withheld = suggestions_withheld(db, passage_id)
+    suggested = _suggested(p, suggestions_shown, thresholds, withheld)
     note = (note or "").strip()[:MAX_COMMENT_CHARS]
     created = now()
     eid, prev, new = qstore.record_edit(db, passage_id, user, labels, created, model_version, note=note,
-                                        suggested=suggested)
+                                        suggested=suggested, withheld=withheld)
     if not new:
         return None
     rec = _log_record(p, eid, "label", labels, user["name"], created, model_version)
     rec.update(suggestions_shown=suggested is not None, suggested=suggested, corrects=f"app-e{prev['id']}")
+    if prev["action"] != "label":
+        rec["corrects_event"] = prev["action"]  # a flag or ignore the annotator now labels instead
+    if withheld:
+        rec["suggestions_withheld"] = withheld
     if note:
         rec["note"] = note
     annolog.append(annotations_dir, rec)
@@ -371,13 +390,14 @@ def _with_texts(store_path: Path, rows: list[dict[str, Any]]) -> list[dict[str, 
 
 def my_labels(db: AppDB, store_path: Path, user: dict[str, Any], before: int | None = None,
               limit: int = 20) -> dict[str, Any]:
-    """One page of the passages this user labelled, newest answer first: ``rows`` (their current label
-    event with ``text``, ``first_created``, ``edited``), ``total``, and ``next_before`` for the next page
-    (None on the last)."""
-    rows, total = qstore.labels_of_user(db, user["id"], before, limit + 1)
+    """One page of the passages this user answered, newest answer first: ``rows`` (their current label,
+    flag or ignore event with ``text``, ``first_created``, ``edited``, ``reason_text`` for a flag),
+    ``total``, and ``next_before`` for the next page (None on the last)."""
+    rows, total = qstore.answers_of_user(db, user["id"], before, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [{**r, "edited": r["target_id"] is not None} for r in _with_texts(store_path, rows)]
+    items = [{**r, "edited": r["target_id"] is not None, "reason_text": FLAG_REASONS.get(r["reason"] or "", "")}
+             for r in _with_texts(store_path, rows)]
     return {"rows": items, "total": total, "next_before": rows[-1]["id"] if more and rows else None}
 
 

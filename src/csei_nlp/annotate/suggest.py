@@ -15,6 +15,13 @@ the easy passages.  It can also anchor them on the model (automation bias), so:
   passage brought back by an undo or reopened for a correction is ticked with
   the annotator's own answer), so labels given with and without them can be
   compared later.
+
+Items of the blind double-annotation sample (the queue's ``overlap`` items,
+labelled by two annotators to measure agreement) never show suggestions,
+whatever the annotator chose: two annotators anchored on the same model
+would agree with each other through it, and the agreement report would
+measure the model, not the guidelines.  Their label events record
+``suggestions_withheld: "overlap"`` (and ``suggestions_shown`` false).
 """
 from __future__ import annotations
 
@@ -26,6 +33,8 @@ from ..taxonomy import FAMILIES
 if TYPE_CHECKING:
     from ..store.appdb import AppDB
 
+#: why suggestions were kept off a passage (the ``suggestions_withheld`` of its label events)
+WITHHELD_OVERLAP = "overlap"
 PREF_KEY = "annotate.suggestions.user.{}"  # app setting: "on" | "off"; absent: the configured default
 DEFAULT_THRESHOLD = 0.5
 
@@ -38,6 +47,11 @@ def enabled(db: "AppDB", user_id: int, default: bool) -> bool:
 
 def set_enabled(db: "AppDB", user_id: int, on: bool) -> None:
     db.set_setting(PREF_KEY.format(user_id), "on" if on else "off")
+
+
+def withheld(overlap: bool) -> str | None:
+    """Why suggestions must stay off a passage whatever the annotator chose, or None when they may show."""
+    return WITHHELD_OVERLAP if overlap else None
 
 
 def thresholds(models_dir: Path) -> dict[str, dict[str, float]]:

@@ -143,13 +143,16 @@ annotation_events = _passage_user_table(
     # given (NULL on events that give no labels), and which labels they suggested (JSON).
     Column("suggestions_shown", Boolean, nullable=True),
     Column("suggested", Text, nullable=True),
+    # why the app kept the suggestions off this passage whatever the annotator chose (``overlap``: a
+    # double-annotated item, where they would inflate agreement); NULL when it did not
+    Column("suggestions_withheld", String(32), nullable=True),
     Index("app_events_user", "user_id", "id"),
     Index("app_events_passage", "passage_id", "id"),
 )
 
 # Columns added to a table after its first release: ``create_all`` makes missing tables, not missing
 # columns, so an app database of an earlier version gets them by ALTER TABLE (all nullable).
-_ADDED_COLUMNS = {annotation_events.name: ("reason", "suggestions_shown", "suggested")}
+_ADDED_COLUMNS = {annotation_events.name: ("reason", "suggestions_shown", "suggested", "suggestions_withheld")}
 
 
 def now() -> str:

@@ -124,6 +124,13 @@ def append_batch(db: AppDB, plan: BatchPlan) -> int:
         return len(rows)
 
 
+def is_overlap(db: AppDB, passage_id: str) -> bool:
+    """Whether this passage is a queue item marked for blind double annotation."""
+    with db.engine.connect() as c:
+        return bool(c.execute(select(queue_items.c.overlap).where(queue_items.c.passage_id == passage_id)
+                              .limit(1)).scalar())
+
+
 def pick(db: AppDB, user_id: int, held_since: str, choose: Chooser) -> dict[str, Any] | None:
     """The item ``choose`` picks for this user, assigned to them; None when it picks none.
 
@@ -175,21 +182,25 @@ class NotOffered(LookupError):
     """A label or skip for a passage the queue never handed to this user."""
 
 
-class NotLabelled(LookupError):
-    """An edit of a passage this user has no live label of (never labelled, or undone)."""
+class NotAnswered(LookupError):
+    """An edit of a passage this user has no live answer of (a label, flag or ignore; never given, or undone)."""
 
 
-def _suggestion_values(suggested: dict[str, list[str]] | None, labelled: bool) -> dict[str, Any]:
-    """The suggestion columns: NULL on events without labels; else shown or not, and what the model suggested."""
+def _suggestion_values(suggested: dict[str, list[str]] | None, labelled: bool,
+                       withheld: str | None = None) -> dict[str, Any]:
+    """The suggestion columns: NULL on events without labels; else shown or not, what the model suggested,
+    and why they were withheld (if they were)."""
     if not labelled:
-        return {"suggestions_shown": None, "suggested": None}
+        return {"suggestions_shown": None, "suggested": None, "suggestions_withheld": None}
     return {"suggestions_shown": suggested is not None,
-            "suggested": json.dumps(suggested) if suggested is not None else None}
+            "suggested": json.dumps(suggested) if suggested is not None else None,
+            "suggestions_withheld": withheld}
 
 
 def record_action(db: AppDB, passage_id: str, user: Mapping[str, Any], action: str,
                   labels: dict[str, list[str]], created: str, model_version: str, *, note: str = "",
-                  reason: str | None = None, suggested: dict[str, list[str]] | None = None) -> tuple[int, bool]:
+                  reason: str | None = None, suggested: dict[str, list[str]] | None = None,
+                  withheld: str | None = None) -> tuple[int, bool]:
     """A user's label, skip, ignore or flag of a passage offered to them, once: returns (event id, whether
     it is new).
 
@@ -200,7 +211,8 @@ def record_action(db: AppDB, passage_id: str, user: Mapping[str, Any], action: s
     A skip only defers a passage: labelling, ignoring or flagging it when it
     comes back is a new answer.  An ignore or flag releases the assignment at
     once, so another annotator may take a passage this one set aside.
-    ``suggested`` is the labels the model suggested on the page (None: suggestions not shown).
+    ``suggested`` is the labels the model suggested on the page (None: suggestions not shown);
+    ``withheld`` why the app kept them off the page (see :mod:`csei_nlp.annotate.suggest`).
     """
     with db.engine.begin() as c:
         _queue_lock(c)
@@ -214,7 +226,7 @@ def record_action(db: AppDB, passage_id: str, user: Mapping[str, Any], action: s
         res = c.execute(ev.insert().values(passage_id=passage_id, user_id=user["id"], user_name=user["name"],
                                            action=action, labels=json.dumps(labels), created=created,
                                            model_version=model_version, note=note, reason=reason,
-                                           **_suggestion_values(suggested, action == "label")))
+                                           **_suggestion_values(suggested, action == "label", withheld)))
         if action in ("ignore", "flag"):
             c.execute(assignments.update().where(assignments.c.id == offered[0]).values(assigned=RELEASED))
         return int(res.inserted_primary_key[0]), True
@@ -222,50 +234,54 @@ def record_action(db: AppDB, passage_id: str, user: Mapping[str, Any], action: s
 
 def record_edit(db: AppDB, passage_id: str, user: Mapping[str, Any], labels: dict[str, list[str]],
                 created: str, model_version: str, *, note: str = "",
-                suggested: dict[str, list[str]] | None = None) -> tuple[int, dict[str, Any], bool]:
-    """A user's corrected labels of a passage they labelled: returns (event id, the label it corrects,
+                suggested: dict[str, list[str]] | None = None,
+                withheld: str | None = None) -> tuple[int, dict[str, Any], bool]:
+    """A user's corrected labels of a passage they answered: returns (event id, the answer it replaces,
     whether it is new).
 
     The log stays append-only: the correction is a new ``label`` event whose
-    ``target_id`` names the label it corrects, and the latest label of an
-    annotator is their answer everywhere.  In one transaction: the user's
-    current answer for the passage must be a live label (else
-    :class:`NotLabelled`), and a correction that changes nothing (the same
-    labels and no comment: a double submit) adds no event.
+    ``target_id`` names the answer it replaces (a label, or a flag or ignore
+    the annotator now labels instead), and an annotator's latest live answer
+    is their answer everywhere.  In one transaction: the user's current
+    answer for the passage must be a live label, flag or ignore (else
+    :class:`NotAnswered`), and a correction of a label that changes nothing
+    (the same labels and no comment: a double submit) adds no event.
     """
     with db.engine.begin() as c:
         _queue_lock(c)
         prev = _latest_live(c, passage_id, user["id"])
-        if prev is None or prev["action"] != "label":
-            raise NotLabelled(f"{user['name']!r} has no label of passage {passage_id!r} to correct")
+        if prev is None or prev["action"] not in ANSWERS:
+            raise NotAnswered(f"{user['name']!r} has no answer of passage {passage_id!r} to correct")
         prev = {**dict(prev), "labels": json.loads(prev["labels"])}
-        if prev["labels"] == labels and not note:
+        if prev["action"] == "label" and prev["labels"] == labels and not note:
             return int(prev["id"]), prev, False
         res = c.execute(ev.insert().values(passage_id=passage_id, user_id=user["id"], user_name=user["name"],
                                            action="label", labels=json.dumps(labels), target_id=prev["id"],
                                            created=created, model_version=model_version, note=note,
-                                           **_suggestion_values(suggested, True)))
+                                           **_suggestion_values(suggested, True, withheld)))
         return int(res.inserted_primary_key[0]), prev, True
 
 
-def current_label(db: AppDB, user_id: int, passage_id: str) -> dict[str, Any] | None:
-    """This user's current label event of this passage (labels decoded), or None when their latest
-    live answer is not a label."""
+def current_answer(db: AppDB, user_id: int, passage_id: str) -> dict[str, Any] | None:
+    """This user's current answer of this passage: their latest live label, flag or ignore event (labels
+    decoded), or None (never answered, undone, or only skipped)."""
     with db.engine.connect() as c:
         row = _latest_live(c, passage_id, user_id)
-    if row is None or row["action"] != "label":
+    if row is None or row["action"] not in ANSWERS:
         return None
     return {**dict(row), "labels": json.loads(row["labels"])}
 
 
-def labels_of_user(db: AppDB, user_id: int, before: int | None, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """One page of the passages this user labelled, newest answer first, and how many there are in all.
+def answers_of_user(db: AppDB, user_id: int, before: int | None, limit: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of the passages this user answered (labelled, flagged or ignored), newest answer first,
+    and how many there are in all.
 
-    Each row is the user's current label event of the passage (a correction
-    moves it to the top) with ``first_created``, when they first labelled it.
-    Keyset paging: ``before`` is the event id the previous page ended at.
+    Each row is the user's current answer event of the passage (a correction,
+    or a label given instead of a flag, moves it to the top) with
+    ``first_created``, when they first answered it.  Keyset paging:
+    ``before`` is the event id the previous page ended at.
     """
-    live = _live_events(ev.c.user_id == user_id, ev.c.action == "label").subquery()
+    live = _live_events(ev.c.user_id == user_id, ev.c.action.in_(ANSWERS)).subquery()
     latest = select(live.c.passage_id, func.max(live.c.id).label("mid"),
                     func.min(live.c.created).label("first_created")).group_by(live.c.passage_id)
     if before is not None:
@@ -279,9 +295,15 @@ def labels_of_user(db: AppDB, user_id: int, before: int | None, limit: int) -> t
 
 
 def flags_and_comments(db: AppDB, passage_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    """Live flags, and live answers with a comment, newest first (of one passage when given)."""
+    """Live flags, and live answers with a comment, newest first (of one passage when given).
+
+    A flag its annotator has since replaced with a label (from "My labels") is left out: they no
+    longer stand by it."""
     live = _live_events().subquery()
-    q = select(live).where((live.c.action == "flag") | (live.c.note != ""))
+    relabels = _live_events(ev.c.action == "label", ev.c.target_id.is_not(None)).subquery()
+    replaced = select(relabels.c.target_id)
+    q = select(live).where((live.c.action == "flag") | (live.c.note != ""),
+                           ~((live.c.action == "flag") & live.c.id.in_(replaced)))
     if passage_id is not None:
         q = q.where(live.c.passage_id == passage_id)
     with db.engine.connect() as c:

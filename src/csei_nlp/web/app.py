@@ -48,7 +48,8 @@ SHORTCUTS: dict[str, str] = {}
 for _fam, _keys in (("innovation", "12345"), ("helix", "qwert"), ("criteria", "asdf")):
     for _lab, _k in zip(FAMILIES[_fam], _keys):
         SHORTCUTS[f"{_fam}:{_lab}"] = _k
-ACTION_KEYS = {"save": "Enter", "skip": "k", "undo": "u", "guidelines": "g"}
+# flag opens the reason choice (a flag needs a reason); ignore acts at once, like skip
+ACTION_KEYS = {"save": "Enter", "skip": "k", "undo": "u", "guidelines": "g", "flag": "x", "ignore": "i"}
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")

@@ -25,12 +25,14 @@ def _model_version() -> str:
     return catalog().run_info()["model_version"]
 
 
-def _suggestions(p: dict[str, Any] | None, user: dict[str, Any]) -> tuple[bool, dict[str, dict[str, Any]]]:
+def _suggestions(p: dict[str, Any] | None, user: dict[str, Any],
+                 withheld: str | None) -> tuple[bool, dict[str, dict[str, Any]]]:
     """(whether this user wants the model's suggestions, those of passage ``p``: "family:label" ->
-    probability and whether it is pre-ticked; empty when off or the passage has no probabilities)."""
+    probability and whether it is pre-ticked; empty when off, ``withheld`` (a double-annotated
+    passage), or the passage has no probabilities)."""
     st = state()
     on = suggest.enabled(st.db, user["id"], st.cfg.annotate.suggestions)
-    if not on or p is None:
+    if not on or p is None or withheld:
         return on, {}
     return on, suggest.for_passage(p.get("labels"), suggest.thresholds(st.models_dir))
 
@@ -46,14 +48,15 @@ def annotate() -> Any:
     item = queue.next_item(st.db, st.store_path, user, st.params)
     p = queue.passage_with_context(st.store_path, item["passage_id"]) if item else None
     hist = progress.update_history(st.db, st.models_dir)
-    show, sugg = _suggestions(p, user)
+    withheld = suggest.withheld(bool(item["overlap"])) if item else None
+    show, sugg = _suggestions(p, user, withheld)
     # after an undo the passage comes back with the answer that was undone, ready to correct
     previous = queue.retracted_labels(st.db, user["id"], item["passage_id"]) if item else None
     checked = _ticks(previous) if previous is not None else {t for t, s in sugg.items() if s["on"]}
     return render_template("annotate.html", item=item, p=p, stats=queue.stats(st.db, user),
                            hint=progress.stopping_hint(hist), checked=checked, restored=previous is not None,
                            goal=st.cfg.annotate.session_goal, show_suggestions=show, sugg=sugg, edit=None,
-                           FLAG_REASONS=queue.FLAG_REASONS)
+                           withheld=withheld, FLAG_REASONS=queue.FLAG_REASONS)
 
 
 def _comment() -> str:
@@ -97,7 +100,7 @@ def annotate_undo() -> Any:
     if last is None:
         flash("Nothing to undo.")
     elif last["action"] == "label" and last["target_id"] is not None:
-        flash("Undid your last correction: the labels it corrected stand again (see My labels).")
+        flash("Undid your last correction: the answer it replaced stands again (see My labels).")
     else:
         flash(f"Undid your last {last['action']}.")
     return redirect(url_for("annotate.annotate"))
@@ -121,7 +124,8 @@ def suggestions_toggle() -> Any:
 @bp.route("/annotate/mine")
 @roles(*ANYONE)
 def my_labels() -> Any:
-    """The passages this annotator labelled, newest answer first, each with an Edit link."""
+    """The passages this annotator labelled, flagged or ignored, newest answer first, each with a link to
+    correct it (or to label a flagged or ignored one instead)."""
     st = state()
     before = request.args.get("before", type=int)
     page = queue.my_labels(st.db, st.store_path, current_user(), before, MY_LABELS_PAGE)
@@ -131,11 +135,13 @@ def my_labels() -> Any:
 @bp.route("/annotate/edit/<path:passage_id>", methods=["GET", "POST"])
 @roles(*ANYONE)
 def edit(passage_id: str) -> Any:
-    """Reopen a passage this user labelled, with their answer ticked; saving appends the correction."""
+    """Reopen a passage this user labelled, flagged or ignored, with their labels ticked (none for a flag
+    or ignore); saving appends the correction, or the labels that replace the flag or ignore."""
     st, user = state(), current_user()
-    current = queue.current_label(st.db, user["id"], passage_id)
-    if current is None:  # only one's own live labels: never someone else's, never an undone one
-        abort(403, description="You can only correct passages you labelled (and have not undone).")
+    current = queue.current_answer(st.db, user["id"], passage_id)
+    if current is None:  # only one's own live answers: never someone else's, never an undone one
+        abort(403, description="You can only correct passages you labelled, flagged or ignored (and have not "
+                               "undone).")
     p = queue.passage_with_context(st.store_path, passage_id)
     if p is None:
         abort(404, description="That passage is no longer in the scan store.")
@@ -145,15 +151,22 @@ def edit(passage_id: str) -> Any:
                              _model_version(), note=_comment(),
                              suggestions_shown=request.form.get("suggestions_shown") == "1",
                              thresholds=suggest.thresholds(st.models_dir))
-        except queue.NotLabelled:
-            abort(403, description="You can only correct passages you labelled (and have not undone).")
-        flash("Saved your corrected labels; the earlier ones stay in the log." if eid else
-              "Nothing changed: those were already your labels.")
+        except queue.NotAnswered:
+            abort(403, description="You can only correct passages you labelled, flagged or ignored (and have "
+                                   "not undone).")
+        if not eid:
+            flash("Nothing changed: those were already your labels.")
+        elif current["action"] == "label":
+            flash("Saved your corrected labels; the earlier ones stay in the log.")
+        else:
+            flash(f"Saved your labels: they replace your {current['action']} (which stays in the log).")
         return redirect(url_for("annotate.my_labels"))
-    show, sugg = _suggestions(p, user)
+    withheld = queue.suggestions_withheld(st.db, passage_id)
+    show, sugg = _suggestions(p, user, withheld)
     return render_template("annotate.html", item=None, p=p, stats=None, hint=None, checked=_ticks(current["labels"]),
                            restored=False, goal=st.cfg.annotate.session_goal, show_suggestions=show, sugg=sugg,
-                           edit=current, FLAG_REASONS=queue.FLAG_REASONS)
+                           edit=current, withheld=withheld, FLAG_REASONS=queue.FLAG_REASONS,
+                           reason_text=queue.FLAG_REASONS.get(current["reason"] or "", ""))
 
 
 @bp.route("/flags")
