@@ -3,7 +3,9 @@
 The model's suggestions come pre-ticked with their probability and are turned
 off with one click; a passage is flagged with a comment; a past label is
 corrected from "My labels" by keyboard; an admin reads the flag, whose
-planted ``<script>`` stays text.
+planted ``<script>`` stays text.  By keyboard alone, a passage is flagged (X,
+a reason, Enter) and another ignored (I), and the flag is labelled instead
+from "My labels".
 """
 from __future__ import annotations
 
@@ -107,3 +109,69 @@ def test_an_annotator_uses_suggestions_flags_a_passage_and_corrects_a_label(app,
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert page.dialogs == []
 
+
+def _ready(page):
+    page.wait_for_selector("html[data-js='ready']")  # keys pressed before app.js ran would be lost
+
+
+def test_an_annotator_flags_and_ignores_by_keyboard_then_labels_the_flag_instead(app, live_server,
+                                                                                browser_page):  # noqa: F811
+    """X opens the flag reasons (a flag needs one) and Enter flags with the chosen one, never saving a
+    label; Esc backs out; I ignores. Both appear in My labels, where the flag is labelled instead."""
+    from test_browser import suggestions_off
+
+    from csei_nlp.annotate import queue
+
+    page, base = browser_page, live_server
+    st = app.extensions["csei"]
+    _login(page, base, "nina")
+    page.wait_for_url(base + "/annotate")
+    suggestions_off(page)
+    _ready(page)
+    # the keys are shown like the others
+    assert page.text_content("#flag kbd") == "X" and page.text_content("#ignore kbd") == "I"
+    assert [page.inner_text(f"#flag-panel summary kbd >> nth={i}") for i in (0, 1)] == ["X", "I"]
+
+    flagged = page.get_attribute("#annotate-form", "data-passage")
+    page.keyboard.press("1")  # a label ticked by mistake: the flag must not save it
+    page.keyboard.press("x")
+    assert page.get_attribute("#flag-panel", "open") is not None
+    assert page.evaluate("document.activeElement.name") == "reason"
+    page.keyboard.press("ArrowDown")  # the second reason
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#annotate-form:not([data-passage='{flagged}'])")
+    assert "Flagged the passage" in page.inner_text("main")
+    flags = queue.flags(st.db, st.store_path, passage_id=flagged)
+    assert [(e["action"], e["reason"]) for e in flags] == [("flag", "not_passage")]
+    assert flagged not in queue.live_labels(st.db)
+
+    _ready(page)
+    ignored = page.get_attribute("#annotate-form", "data-passage")
+    page.keyboard.press("x")
+    page.keyboard.press("Escape")  # backs out: no flag, the panel closes, the keys label again
+    assert page.get_attribute("#flag-panel", "open") is None
+    assert page.get_attribute("#annotate-form", "data-passage") == ignored
+    page.keyboard.press("i")
+    page.wait_for_selector(f"#annotate-form:not([data-passage='{ignored}'])")
+    assert "Ignored the passage" in page.inner_text("main")
+    assert queue.flags(st.db, st.store_path, passage_id=ignored) == []
+    assert queue.stats(st.db, next(u for u in st.db.users() if u["name"] == "nina"))["my_set_aside"] == 2
+
+    # My labels lists both, newest first, marked; she labels the flagged one instead by keyboard
+    page.click("#nav-my-labels")
+    page.wait_for_url(base + "/annotate/mine")
+    rows = page.locator("tr.mine")
+    assert [(rows.nth(i).get_attribute("data-passage"), rows.nth(i).get_attribute("data-action"))
+            for i in range(rows.count())] == [(ignored, "ignore"), (flagged, "flag")]
+    assert "flagged" in rows.nth(1).inner_text() and "not a passage" in rows.nth(1).inner_text()
+    page.click(f"tr.mine[data-passage='{flagged}'] a.edit")
+    page.wait_for_selector("#editing[data-replaces='flag']")
+    _ready(page)
+    assert page.locator(CHECKED).count() == 0
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/annotate/mine")
+    assert "they replace your flag" in page.inner_text("main")
+    assert rows.nth(0).get_attribute("data-passage") == flagged and rows.nth(0).get_attribute("data-action") == "label"
+    assert queue.live_labels(st.db)[flagged]["nina"]["innovation"] == ["social"]
+    assert page.dialogs == []

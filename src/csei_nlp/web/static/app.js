@@ -113,6 +113,9 @@
     if (form) {
       form.querySelectorAll("input[data-key]").forEach(function (box) { byKey[box.dataset.key] = box; });
     }
+    var flagPanel = document.getElementById("flag-panel");
+    var flagButton = document.getElementById("flag");
+    var ignoreButton = document.getElementById("ignore");
     var busy = false;
     function submit(f, action) {
       if (busy) return; busy = true;
@@ -121,9 +124,25 @@
       }
       f.submit();
     }
+    // X: a flag needs a reason, so the key opens the reason choice and puts the focus on it
+    function chooseReason() {
+      if (flagPanel) flagPanel.open = true;
+      var r = form.querySelector("input[name=reason]:checked") || form.querySelector("input[name=reason]");
+      if (r) r.focus();
+    }
     document.addEventListener("keydown", function (e) {
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       var t = e.target;
+      if (form && t && t.tagName === "INPUT" && t.name === "reason") {
+        // on the reasons: arrows move (the browser's own radio keys); Enter or X flags with the focused
+        // one (Enter alone would send the form's first button, Save); Esc goes back to the labels
+        if (e.key === "Enter" || e.key.toLowerCase() === "x") {
+          e.preventDefault(); t.checked = true; submit(form, "flag");
+        } else if (e.key === "Escape") {
+          e.preventDefault(); t.blur(); if (flagPanel) flagPanel.open = false;
+        }
+        return;
+      }
       if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type !== "checkbox"))) {
         if (e.key === "Escape") t.blur();  // out of the comment box: the keys label again
         return;
@@ -134,6 +153,8 @@
       if (form && k === "Enter") { e.preventDefault(); submit(form, "label"); return; }
       if (cancel && k === "Escape") { e.preventDefault(); location.href = cancel.href; return; }
       if (form && k === "k" && !form.dataset.mode) { e.preventDefault(); submit(form, "skip"); return; }
+      if (form && k === "x" && flagButton) { e.preventDefault(); chooseReason(); return; }
+      if (form && k === "i" && ignoreButton) { e.preventDefault(); submit(form, "ignore"); return; }
       if (undo && k === "u") { e.preventDefault(); submit(undo, null); return; }
       if (guide && k === "g") { e.preventDefault(); location.href = guide.href; }
     });
