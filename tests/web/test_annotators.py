@@ -266,6 +266,7 @@ def test_undoing_a_flag_brings_the_passage_back(app):
 
 def test_flagged_and_ignored_passages_are_in_my_labels_and_can_be_labelled_instead(app):
     st = _state(app)
+    single_annotation(app)  # a passage one annotator holds is then held from the others
     nina = app.test_client()
     tok = login(nina, "nina")
     flagged = _answer(nina, tok, action="flag", reason="unsure", comment="is a <b>town</b> an actor?")
@@ -315,9 +316,10 @@ def test_flagged_and_ignored_passages_are_in_my_labels_and_can_be_labelled_inste
     r = nina.post("/annotate/undo", data={"csrf_token": tok}, follow_redirects=True)
     assert "the answer it replaced stands again" in r.text and ignored not in queue.live_labels(st.db)
     assert f'data-passage="{ignored}" data-action="ignore"' in nina.get("/annotate/mine").text
-    # someone else cannot label her flag away
+    # someone else cannot label her flag away; the ignored passage is still free for others to take
     olek = app.test_client()
     tok_o = login(olek, "olek")
+    assert _offered(olek.get("/annotate").text) == ignored
     assert olek.get(f"/annotate/edit/{ignored}").status_code == 403
     assert olek.post(f"/annotate/edit/{ignored}", data={"csrf_token": tok_o, "label": ["helix:business"]}
                      ).status_code == 403
@@ -476,7 +478,7 @@ def test_an_app_database_of_an_earlier_version_gets_the_new_columns(tmp_path):
     db = AppDB(f"sqlite:///{path}")
     try:
         cols = {c["name"] for c in inspect(db.engine).get_columns("app_annotation_events")}
-        assert {"reason", "suggestions_shown", "suggested"} <= cols
+        assert {"reason", "suggestions_shown", "suggested", "suggestions_withheld"} <= cols
         assert queue.live_labels(db) == {"d:1": {"nina": {}}}  # the old rows read as before
         AppDB(f"sqlite:///{path}").dispose()  # a second start finds them there
     finally:

@@ -314,7 +314,10 @@ def flags_and_comments(db: AppDB, passage_id: str | None = None, limit: int = 50
 def undo_last(db: AppDB, user: Mapping[str, Any], created: str,
               model_version: str) -> tuple[dict[str, Any], int] | None:
     """Retract this user's last live label or skip with an ``undo`` event, and renew their
-    assignment of it; returns (the retracted event, the undo event's id), or None."""
+    assignment of it; returns (the retracted event, the undo event's id), or None.
+
+    When the undo brings back a flag or ignore (it retracted the label given instead of one, from
+    "My labels"), the passage stays released to others, as the flag or ignore left it."""
     with db.engine.begin() as c:
         live = _live_events().subquery()
         last = c.execute(select(live).where(live.c.user_id == user["id"]).order_by(live.c.id.desc())
@@ -325,8 +328,10 @@ def undo_last(db: AppDB, user: Mapping[str, Any], created: str,
                                            user_name=user["name"], action="undo", labels="{}",
                                            target_id=last["id"], created=created, model_version=model_version))
         uid = int(res.inserted_primary_key[0])
+        back = _latest_live(c, last["passage_id"], user["id"])
+        held = RELEASED if back is not None and back["action"] in ("ignore", "flag") else now()
         c.execute(assignments.update().where(assignments.c.passage_id == last["passage_id"],
-                                             assignments.c.user_id == user["id"]).values(assigned=now()))
+                                             assignments.c.user_id == user["id"]).values(assigned=held))
     return dict(last), uid
 
 
