@@ -44,7 +44,8 @@ from . import log as annolog, suggest
 
 __all__ = ["QueueParams", "margin_uncertainty", "refill", "next_item", "passage_with_context", "clean_labels",
            "record", "edit", "undo", "adjudicate", "live_labels", "adjudications", "stats", "NotOffered",
-           "NotAnswered", "retracted_labels", "current_answer", "suggestions_withheld", "my_labels", "flags", "ACTIONS", "FLAG_REASONS"]
+           "NotAnswered", "retracted_labels", "current_answer", "suggestions_withheld", "my_labels", "flags",
+           "ACTIONS", "FLAG_REASONS"]
 
 MIN_PASSAGE_CHARS = 60
 ASSIGNMENT_TTL_S = 30 * 60
