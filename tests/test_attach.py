@@ -73,3 +73,26 @@ def test_profiles_count_articles_for_the_organisation_and_topics_for_nobody(tmp_
     metas = {r["id"]: r["meta"] for r in store.document_rows()}
     assert metas["art"]["candidate"] == "klasterblizej.pl" and metas["art"]["matched_by"] == "domain"
     assert metas["topic"]["role"] == "topic"
+
+
+def test_a_page_the_candidate_model_finds_about_one_csei_is_no_topic_unless_the_subject_is_certain():
+    # real third-party articles the subject model (trained on written pages) calls topics
+    assert role_of({"subject_prob": 0.3, "candidate_prob": 0.7, "third_party_prob": 0.9}) == "third_party"
+    assert role_of({"subject_prob": 0.3, "candidate_prob": 0.7, "third_party_prob": 0.1}) == "self"
+    assert role_of({"subject_prob": 0.3, "candidate_prob": 0.4}) == "topic"
+    # a general report that names many cases: the subject model is all but certain
+    assert role_of({"subject_prob": 0.002, "candidate_prob": 0.77, "third_party_prob": 1.0}) == "topic"
+
+
+def test_the_site_gate_follows_the_page_and_old_stores_keep_the_subject_gate():
+    from csei_nlp.aggregate import SiteProfile
+    from csei_nlp.rank import components, score
+
+    ungated, old = SiteProfile(site="a.eu"), SiteProfile(site="b.eu")
+    meta = {"subject_prob": 0.6, "candidate_prob": 0.8, "third_party_prob": 0.1}
+    ungated.add_scores("d1", "en", 100, {**meta, "site_gate": 1.0}, {}, [])
+    old.add_scores("d2", "en", 100, meta, {}, [])  # scanned before site_gate existed
+    assert (ungated.gate, old.gate) == (1.0, 0.6)
+    w = {"classifier": 1.0}
+    assert score(components(ungated), w, ungated.gate) == 0.8
+    assert abs(score(components(old), w, old.gate) - 0.48) < 1e-9

@@ -69,6 +69,7 @@ class SiteProfile:
     text_sample: list[str] = field(default_factory=list)
     n_duplicates: int = 0
     subject: float = 0.0                 # best subject_prob of the pages that count for it
+    gate: float = 0.0                    # best site_gate of those pages: what rank.score multiplies by
     roles: Counter = field(default_factory=Counter)   # documents per role
     third_party_sites: list[str] = field(default_factory=list)
     topic_doc_ids: list[str] = field(default_factory=list)
@@ -96,6 +97,8 @@ class SiteProfile:
         self.languages[lang] += n_chars
         self.roles[role_of(meta)] += 1
         self.subject = max(self.subject, float(meta.get("subject_prob") or 0.0))
+        # stores scanned before site_gate existed were gated by the subject probability
+        self.gate = max(self.gate, float(meta.get("site_gate", meta.get("subject_prob")) or 0.0))
         self.candidate_prob = max(self.candidate_prob, float(meta.get("candidate_prob") or 0.0))
         self.known_similarity = max(self.known_similarity, float(meta.get("known_similarity", 0.0)))
         for family, probs in labels.items():

@@ -89,16 +89,20 @@ def components(prof: SiteProfile) -> dict[str, tuple[float, str]]:
     return out
 
 
-def score(comps: dict[str, tuple[float, str]], weights: dict[str, float], subject: float = 1.0) -> float:
-    """The weighted mean of the components, times the organisation gate ``subject``.
+def score(comps: dict[str, tuple[float, str]], weights: dict[str, float], gate: float = 1.0) -> float:
+    """The weighted mean of the components, times the organisation gate ``gate``.
 
-    ``subject`` is the best subject probability of the pages that count for the
-    candidate: a candidate known only from pages about a topic cannot rank high,
-    however much cluster vocabulary those pages use.
+    Under a candidate model trained on written pages only, ``gate`` is the best
+    subject probability of the pages that count for the candidate: a candidate
+    known only from pages about a topic cannot rank high, however much cluster
+    vocabulary those pages use.  A model trained on pages as published answers
+    that question itself (its card says ``subject_gate: false``), and the gate
+    is 1: on held-out real pages the extra multiplication lowered the
+    candidate ROC-AUC (models/REAL_PAGES.md).
     """
     total = sum(weights.get(c, 0.0) for c in COMPONENTS)
     mean = sum(weights.get(c, 0.0) * min(1.0, max(0.0, comps[c][0])) for c in COMPONENTS) / total
-    return mean * min(1.0, max(0.0, subject))
+    return mean * min(1.0, max(0.0, gate))
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,7 @@ def rank_profiles(profiles: dict[str, SiteProfile], cfg: Config) -> list[dict[st
     rows = []
     for prof in profiles.values():
         comps = components(prof)
-        s = score(comps, weights, prof.subject)
+        s = score(comps, weights, prof.gate)
         if s < cfg.rank.min_score:
             continue
         name = site_name(prof)
@@ -166,8 +170,9 @@ def rank_profiles(profiles: dict[str, SiteProfile], cfg: Config) -> list[dict[st
             "components": {c: round(comps[c][0], 4) for c in COMPONENTS},
             "explanations": {c: comps[c][1] for c in COMPONENTS},
             "subject_explanation": f"best page presents one organisation with p={prof.subject:.2f} "
-                                   f"(score multiplied by it); pages: "
-                                   + ", ".join(f"{n} {r}" for r, n in sorted(prof.roles.items())),
+                                   + ("(score multiplied by it)" if prof.gate < 1.0
+                                      else "(the document model weighs this itself)")
+                                   + "; pages: " + ", ".join(f"{n} {r}" for r, n in sorted(prof.roles.items())),
             "subject": round(prof.subject, 4),
             "roles": dict(sorted(prof.roles.items())),
             "third_party_sites": sorted(set(prof.third_party_sites)),

@@ -42,5 +42,9 @@ def test_pages_are_scored_per_page_language_and_candidate(tmp_path):
     assert set(rep["per_language"]) == {"pl", "fr"}
     assert rep["page"]["roc_auc"] is not None and rep["page"]["roc_auc"] >= 0.75
     assert rep["candidates"]["n_pos"] >= 3
+    # every organisation of the set is ranked, those without a candidate at 0
+    orgs = rep["organisations"]
+    assert orgs["n"] >= rep["candidates"]["n"] and orgs["n_pos"] == rep["candidates"]["n_pos"] + \
+        rep["candidates"]["positive_pages_without_candidate"]
     text = format_pages_report(rep)
-    assert "| page (`candidate_prob`) |" in text and "| pl |" in text
+    assert "| page (`candidate_prob`) |" in text and "| pl |" in text and "| every organisation" in text

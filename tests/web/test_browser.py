@@ -83,8 +83,8 @@ def test_analyst_and_annotator_in_chromium(app, live_server, browser_page):
     assert "saved for" in page.inner_text("main")
     page.fill("textarea[name=note]", "members govern it; social + ecological")
     page.keyboard.press("Escape")  # leave the note; "a" then accepts, saves and moves on
-    page.keyboard.press("a")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the save always answers with a redirect: wait for it, not a race
+        page.keyboard.press("a")
     if "/candidate/klaster-zielonydol.pl" not in page.url:
         page.keyboard.press("p")
         page.wait_for_url("**/candidate/klaster-zielonydol.pl?cee=1")

@@ -262,6 +262,9 @@ class Tagging:
             p_cand = float(page[CANDIDATE][k]) * (float(page[SUBJECT][k]) if gate else 1.0)
             d.meta["candidate_prob"] = round(p_cand, 4)
             d.meta["subject_prob"] = round(float(page[SUBJECT][k]), 4)
+            # What the organisation's candidate score is multiplied by (rank.score): the subject
+            # probability under a gated model, nothing (1.0) when the model answers the question itself.
+            d.meta["site_gate"] = round(float(page[SUBJECT][k]), 4) if gate else 1.0
             d.meta["third_party_prob"] = round(float(page[VOICE][k]), 4)
         self.timings["embed_s"] += t1 - t0
         self.timings["classify_s"] += time.perf_counter() - t1

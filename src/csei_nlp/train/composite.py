@@ -95,7 +95,7 @@ def composite_metrics(docs: Sequence[DocRecord], tagging: Tagging, weights: dict
         members[pd.site or pd.id].append(d)
     keys = sorted(profiles)
     comps = [components(profiles[k]) for k in keys]
-    s = np.array([score(c, weights, profiles[k].subject) for c, k in zip(comps, keys)])
+    s = np.array([score(c, weights, profiles[k].gate) for c, k in zip(comps, keys)])
     y = np.array([max(d.is_csei for d in members[k]) for k in keys], dtype=int)
     cee = np.array([is_cee_lang(profiles[k].lang or "") for k in keys], bool)
     clf = np.array([c["classifier"][0] for c in comps])

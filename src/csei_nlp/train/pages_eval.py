@@ -102,10 +102,18 @@ def evaluate_pages(path: str | Path, cfg: Config, annotations_dir: str | Path | 
     pos_keys = {k for k, yi in zip(keys, y) if yi and k}
     cy = np.array([1 if c["site"] in pos_keys else 0 for c in cands])
     cs = np.array([float(c["score"]) for c in cands])
+    cand_sites = {c["site"] for c in cands}
     report["candidates"] = {"n": len(cands), "n_pos": int(cy.sum()), "roc_auc": roc_auc(cy, cs),
                             "p_at_10": precision_at(cy, cs),
-                            "positive_pages_without_candidate": sum(1 for k in pos_keys
-                                                                    if k not in {c["site"] for c in cands})}
+                            "positive_pages_without_candidate": sum(1 for k in pos_keys if k not in cand_sites)}
+    # Every organisation of the set, those without a candidate (topic pages, not embedded) at score 0:
+    # the ranking's recall shows here, which the figure over candidates alone hides.
+    by_site = {c["site"]: float(c["score"]) for c in cands}
+    every = sorted({k for k in keys if k} | cand_sites)
+    ay = np.array([1 if k in pos_keys else 0 for k in every])
+    a_s = np.array([by_site.get(k, 0.0) for k in every])
+    report["organisations"] = {"n": len(every), "n_pos": int(ay.sum()), "roc_auc": roc_auc(ay, a_s),
+                               "p_at_10": precision_at(ay, a_s)}
     if with_baseline:
         report["baseline"] = _baseline(rows, y_a, cfg, annotations_dir)
     return report
@@ -141,7 +149,9 @@ def format_pages_report(rep: dict[str, Any]) -> str:
              f"| page (`candidate_prob`) | {f(rep['page']['roc_auc'])} | {f(rep['page']['p_at_10'])} | "
              f"{rep['n']} ({rep['n_pos']}) |",
              f"| candidate (score) | {f(rep['candidates']['roc_auc'])} | {f(rep['candidates']['p_at_10'])} | "
-             f"{rep['candidates']['n']} ({rep['candidates']['n_pos']}) |"]
+             f"{rep['candidates']['n']} ({rep['candidates']['n_pos']}) |",
+             f"| every organisation (no candidate = 0) | {f(rep['organisations']['roc_auc'])} | "
+             f"{f(rep['organisations']['p_at_10'])} | {rep['organisations']['n']} ({rep['organisations']['n_pos']}) |"]
     if "baseline" in rep:
         lines.append(f"| page, TF-IDF baseline | {f(rep['baseline']['page_roc_auc'])} | "
                      f"{f(rep['baseline']['page_p_at_10'])} | {rep['n']} ({rep['n_pos']}) |")
