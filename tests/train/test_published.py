@@ -121,3 +121,18 @@ def test_training_scores_each_set_out_of_fold_and_the_scan_reads_the_embedding(f
     assert card["page_features"] == EMBEDDING_FEATURES and card["subject_gate"] is False
     assert card["n_features"] == tagger.cards[SUBJECT]["n_features"] + tagger.embedder_dim
     assert card["metrics"]["published"]["sets"]["one"]["n"] == 5
+
+
+def test_the_voice_model_learns_from_own_pages_and_third_party_articles_as_published(repo_dir):
+    from types import SimpleNamespace
+
+    from csei_nlp.train.evaluate import _published_voice
+
+    rows = [{"genre": "csei_self"}] * 12 + [{"genre": "csei_third_party"}] * 10 + [{"genre": "federation"}] * 5
+    idx, y = _published_voice(SimpleNamespace(rows=rows + [{"genre": ""}]))
+    assert list(idx) == list(range(22)) and int(y.sum()) == 10 and list(y[:12]) == [0] * 12
+    assert _published_voice(SimpleNamespace(rows=rows[:15])) is None  # too few to learn a voice from
+    # the shipped voice model was trained on the shipped pages as published, and says how it did on them
+    card = json.loads((repo_dir / "models" / "voice.card.json").read_text("utf-8"))
+    pv = card["training"]["published_voice"]
+    assert pv["n"] >= 400 and 0 < pv["n_third_party"] < pv["n"] and pv["oof_roc_auc"] >= 0.65
