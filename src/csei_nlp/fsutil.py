@@ -89,6 +89,21 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         fh.write(data)
 
 
+@contextmanager
+def exclusive_lock(lock: str | Path) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on the file ``lock`` (created if missing) for the ``with`` block.
+
+    For a file that is both appended to and replaced whole: appenders and the
+    replacer take the same separate lock file (see :func:`locked_append`).
+    """
+    fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def locked_append(path: str | Path, data: bytes, *, lock: str | Path | None = None) -> None:
     """Append ``data`` to ``path`` (created if missing) in one write, fsync-ed, under an exclusive flock.
 
@@ -100,21 +115,21 @@ def locked_append(path: str | Path, data: bytes, *, lock: str | Path | None = No
     target is opened only once the lock is held, so the append lands in the
     file that is current then.
     """
-    path = Path(path)
-    lock_fd = os.open(lock, os.O_WRONLY | os.O_CREAT, 0o644) if lock is not None else None
+    if lock is not None:
+        with exclusive_lock(lock):
+            _append(Path(path), data, lock_target=False)
+    else:
+        _append(Path(path), data, lock_target=True)
+
+
+def _append(path: Path, data: bytes, lock_target: bool) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        if lock_fd is not None:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            if lock_fd is None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            view = memoryview(data)
-            while view:  # os.write may write less than asked (a signal, a full pipe): finish the record
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)  # closing releases a lock taken on fd
+        if lock_target:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        view = memoryview(data)
+        while view:  # os.write may write less than asked (a signal, a full pipe): finish the record
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
     finally:
-        if lock_fd is not None:
-            os.close(lock_fd)
+        os.close(fd)  # closing releases a lock taken on fd

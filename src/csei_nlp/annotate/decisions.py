@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import atomic_write_text, locked_append
+from ..fsutil import atomic_write_text, exclusive_lock, locked_append
 from ..store.appdb import AppDB
 from ..store.catalog import Catalog
 from ..types import source_ref
@@ -107,15 +107,9 @@ def write_training_file(db: AppDB, store_path: Path, annotations_dir: Path) -> t
     file happen under the lock appends take, so an append either lands
     before (and its decision is read here) or after (in the new file).
     """
-    import fcntl
-
     path = annotations_dir / DECISIONS_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(DECISIONS_FILE + LOCK_SUFFIX), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            recs = training_records(db, store_path)
-            atomic_write_text(path, "".join(_dumps(r) for r in recs))
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with exclusive_lock(path.with_name(DECISIONS_FILE + LOCK_SUFFIX)):
+        recs = training_records(db, store_path)
+        atomic_write_text(path, "".join(_dumps(r) for r in recs))
     return path, len(recs)
