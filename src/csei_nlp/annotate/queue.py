@@ -268,6 +268,14 @@ def suggestions_withheld(db: AppDB, passage_id: str) -> str | None:
     return suggest.withheld(qstore.is_overlap(db, passage_id))
 
 
+def _suggestion_fields(suggested: dict[str, list[str]] | None, withheld: str | None) -> dict[str, Any]:
+    """What a label's log line says of the model's suggestions (``suggestions_withheld`` only when they were)."""
+    out: dict[str, Any] = {"suggestions_shown": suggested is not None, "suggested": suggested}
+    if withheld:
+        out["suggestions_withheld"] = withheld
+    return out
+
+
 def _suggested(p: dict[str, Any], shown: bool, thresholds: dict[str, dict[str, float]] | None,
                withheld: str | None) -> dict[str, list[str]] | None:
     """The labels the model suggested on the page, from the store (not from the form);
@@ -308,9 +316,7 @@ def record(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, A
     if new and action in ("label", "flag"):
         rec = _log_record(p, eid, action, labels, user["name"], created, model_version)
         if action == "label":
-            rec.update(suggestions_shown=suggested is not None, suggested=suggested)
-            if withheld:
-                rec["suggestions_withheld"] = withheld
+            rec.update(_suggestion_fields(suggested, withheld))
         else:
             rec["reason"] = reason
         if note:
@@ -345,11 +351,9 @@ def edit(db: AppDB, store_path: Path, annotations_dir: Path, user: dict[str, Any
     if not new:
         return None
     rec = _log_record(p, eid, "label", labels, user["name"], created, model_version)
-    rec.update(suggestions_shown=suggested is not None, suggested=suggested, corrects=f"app-e{prev['id']}")
+    rec.update(_suggestion_fields(suggested, withheld), corrects=f"app-e{prev['id']}")
     if prev["action"] != "label":
         rec["corrects_event"] = prev["action"]  # a flag or ignore the annotator now labels instead
-    if withheld:
-        rec["suggestions_withheld"] = withheld
     if note:
         rec["note"] = note
     annolog.append(annotations_dir, rec)

@@ -259,12 +259,13 @@ class Tagging:
         # itself; one trained on written pages only is gated by the subject model (models/EVAL.md).
         gate = bool(self.tagger.cards[CANDIDATE].get("subject_gate", True))
         for k, d in enumerate(chosen):
-            p_cand = float(page[CANDIDATE][k]) * (float(page[SUBJECT][k]) if gate else 1.0)
-            d.meta["candidate_prob"] = round(p_cand, 4)
-            d.meta["subject_prob"] = round(float(page[SUBJECT][k]), 4)
-            # What the organisation's candidate score is multiplied by (rank.score): the subject
-            # probability under a gated model, nothing (1.0) when the model answers the question itself.
-            d.meta["site_gate"] = round(float(page[SUBJECT][k]), 4) if gate else 1.0
+            subject = float(page[SUBJECT][k])
+            # The gate multiplies the page's candidate_prob here and its organisation's score in
+            # rank.score: the subject probability under a gated model, 1 when the model answers itself.
+            site_gate = subject if gate else 1.0
+            d.meta["candidate_prob"] = round(float(page[CANDIDATE][k]) * site_gate, 4)
+            d.meta["subject_prob"] = round(subject, 4)
+            d.meta["site_gate"] = round(site_gate, 4)
             d.meta["third_party_prob"] = round(float(page[VOICE][k]), 4)
         self.timings["embed_s"] += t1 - t0
         self.timings["classify_s"] += time.perf_counter() - t1
