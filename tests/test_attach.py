@@ -96,3 +96,21 @@ def test_the_site_gate_follows_the_page_and_old_stores_keep_the_subject_gate():
     w = {"classifier": 1.0}
     assert score(components(ungated), w, ungated.gate) == 0.8
     assert abs(score(components(old), w, old.gate) - 0.48) < 1e-9
+
+
+def test_under_a_model_trained_on_published_pages_only_a_certain_topic_is_a_topic():
+    from csei_nlp.attach import SUBJECT_TOPIC_CERTAIN, TOPIC_GATE_FLOOR, topic_gate
+
+    ungated = {"subject_gated": False, "third_party_prob": 0.1}
+    # a regional newspaper's article on one cluster: subject model unsure, candidate model too
+    assert role_of({**ungated, "subject_prob": 0.1, "candidate_prob": 0.3}) == "self"
+    assert role_of({**ungated, "subject_prob": 0.1, "candidate_prob": 0.3, "third_party_prob": 0.9}) == "third_party"
+    # the same page under a model trained on written pages only stays a topic
+    assert role_of({"subject_gated": True, "subject_prob": 0.1, "candidate_prob": 0.3}) == "topic"
+    # a general report: the subject model is all but certain, whatever the candidate model says
+    assert role_of({**ungated, "subject_prob": SUBJECT_TOPIC_CERTAIN / 10, "candidate_prob": 0.9}) == "topic"
+    # the soft gate: a doubted page keeps at least TOPIC_GATE_FLOOR of its score; a gated model multiplies
+    assert topic_gate(0.0, gated=False) == TOPIC_GATE_FLOOR
+    assert topic_gate(0.1, gated=False) == TOPIC_GATE_FLOOR + 0.1
+    assert topic_gate(0.5, gated=False) == 1.0
+    assert topic_gate(0.1, gated=True) == 0.1

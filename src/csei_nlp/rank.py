@@ -92,12 +92,13 @@ def components(prof: SiteProfile) -> dict[str, tuple[float, str]]:
 def score(comps: dict[str, tuple[float, str]], weights: dict[str, float], gate: float = 1.0) -> float:
     """The weighted mean of the components, times the organisation gate ``gate``.
 
-    Under a candidate model trained on written pages only, ``gate`` is the best
-    subject probability of the pages that count for the candidate: a candidate
-    known only from pages about a topic cannot rank high, however much cluster
+    ``gate`` is the best ``site_gate`` of the pages that count for the candidate
+    (:func:`csei_nlp.attach.topic_gate`).  Under a candidate model trained on
+    written pages only it is their best subject probability: a candidate known
+    only from pages about a topic cannot rank high, however much cluster
     vocabulary those pages use.  A model trained on pages as published answers
     that question itself (its card says ``subject_gate: false``), and the gate
-    is 1: on held-out real pages the extra multiplication lowered the
+    is soft, 0.8 to 1: on held-out real pages the full multiplication lowered the
     candidate ROC-AUC (models/REAL_PAGES.md).
     """
     total = sum(weights.get(c, 0.0) for c in COMPONENTS)
@@ -170,7 +171,7 @@ def rank_profiles(profiles: dict[str, SiteProfile], cfg: Config) -> list[dict[st
             "components": {c: round(comps[c][0], 4) for c in COMPONENTS},
             "explanations": {c: comps[c][1] for c in COMPONENTS},
             "subject_explanation": f"best page presents one organisation with p={prof.subject:.2f} "
-                                   + ("(score multiplied by it)" if prof.gate < 1.0
+                                   + (f"(score multiplied by {prof.gate:.2f})" if prof.gate < 1.0
                                       else "(the document model weighs this itself)")
                                    + "; pages: " + ", ".join(f"{n} {r}" for r, n in sorted(prof.roles.items())),
             "subject": round(prof.subject, 4),

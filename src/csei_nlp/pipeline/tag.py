@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..attach import topic_gate
 from ..config import Config
 from ..errors import ModelError
 from ..paths import annotations_dir
@@ -261,10 +262,11 @@ class Tagging:
         for k, d in enumerate(chosen):
             subject = float(page[SUBJECT][k])
             # The gate multiplies the page's candidate_prob here and its organisation's score in
-            # rank.score: the subject probability under a gated model, 1 when the model answers itself.
-            site_gate = subject if gate else 1.0
+            # rank.score; attach.role_of reads subject_gated to decide which pages are topics.
+            site_gate = topic_gate(subject, gate)
             d.meta["candidate_prob"] = round(float(page[CANDIDATE][k]) * site_gate, 4)
             d.meta["subject_prob"] = round(subject, 4)
+            d.meta["subject_gated"] = gate
             d.meta["site_gate"] = round(site_gate, 4)
             d.meta["third_party_prob"] = round(float(page[VOICE][k]), 4)
         self.timings["embed_s"] += t1 - t0
