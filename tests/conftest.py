@@ -103,3 +103,17 @@ def fixture_training(tmp_path_factory) -> FixtureTraining:
     report = train_all(ann, models, cfg, cache_dir=cache, min_cee_test_langs=0, cross_lingual=True,
                        with_baseline=True)
     return FixtureTraining(ann, models, cache, report, added)
+
+
+# --- one scan of the bundled sample corpus with the shipped models, shared by the tests that read its outputs ---
+
+
+@pytest.fixture(scope="session")
+def sample_scan(tmp_path_factory) -> Path:
+    """The output folder of ``csei scan corpora/sample`` with the shipped defaults (as ``make sample``)."""
+    from csei_nlp import config
+    from csei_nlp.scan import run_scan
+
+    out = tmp_path_factory.mktemp("sample-scan")
+    run_scan([REPO / "corpora" / "sample"], out, config.load())
+    return out

@@ -18,17 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from csei_nlp import config
-from csei_nlp.scan import run_scan
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def scanned(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("sample-scan")
-    run_scan([REPO / "corpora" / "sample"], out, config.load())
-    return out
 
 
 def _jsonl(path: Path) -> list[dict]:
@@ -36,8 +27,8 @@ def _jsonl(path: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def ranked(scanned) -> list[dict]:
-    return _jsonl(scanned / "candidates.jsonl")
+def ranked(sample_scan) -> list[dict]:
+    return _jsonl(sample_scan / "candidates.jsonl")
 
 
 def _websites_and_clusters(ranked: list[dict]) -> tuple[list[str], set[str]]:
@@ -60,7 +51,7 @@ def test_files_without_a_url_are_their_own_source_and_a_general_report_is_no_can
     assert len(files) == 1 and files[0].endswith("corpora/sample/reports/spravodajca_partnerstvo_dolna_luka.pdf")
 
 
-def test_the_general_report_counts_for_no_organisation(scanned):
+def test_the_general_report_counts_for_no_organisation(sample_scan):
     """It describes many known cases, some with their web addresses: it must not lend its score to one."""
-    report = [d for d in _jsonl(scanned / "documents.jsonl") if "geces" in (d["source"]["path"] or "")]
+    report = [d for d in _jsonl(sample_scan / "documents.jsonl") if "geces" in (d["source"]["path"] or "")]
     assert len(report) == 1 and report[0]["role"] == "topic", report[0]["role"]

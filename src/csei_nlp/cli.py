@@ -30,6 +30,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         overrides.setdefault("classify", {})["enabled"] = False
     if args.lang_backend:
         overrides.setdefault("language", {})["backend"] = args.lang_backend
+    if args.top is not None:
+        overrides.setdefault("report", {})["top_n"] = args.top
     cfg = config.load(args.config, overrides)
     summary = run_scan(args.paths, args.out, cfg, progress=not args.quiet and sys.stderr.isatty() or args.progress,
                        engine=args.engine, address=args.address)
@@ -173,7 +175,7 @@ def _data_dirs(args: argparse.Namespace, cfg: Any) -> tuple[Path, Path]:
 def register_core(sub: SubParsers) -> None:
     """``csei scan``, ``csei train``, ``csei eval`` and ``csei models``."""
     s = sub.add_parser("scan", help="read files, folders and WARCs; extract, tag and rank candidates",
-                       description="Scan inputs into OUTDIR: documents.jsonl, failures.jsonl, "
+                       description="Scan inputs into OUTDIR: documents.jsonl/parquet, failures.jsonl, "
                                    "candidates.csv/jsonl, report.html, run.json and csei.sqlite.")
     s.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
     s.add_argument("--out", required=True, metavar="OUTDIR", help="output folder (created if missing)")
@@ -182,6 +184,9 @@ def register_core(sub: SubParsers) -> None:
     s.add_argument("--strict", action="store_true", help="exit 1 if any input failed")
     s.add_argument("--no-classify", action="store_true", help="skip embedding and classification")
     s.add_argument("--lang-backend", choices=["langdetect", "lingua"], help="language identifier")
+    s.add_argument("--top", type=int, metavar="N",
+                   help="report.html lists the N best candidates; its charts and counts cover all of them, "
+                        "candidates.csv/jsonl list all (default: config [report] top_n)")
     s.add_argument("--engine", choices=["local", "ray"], default="local",
                    help="executor: local process pool (default) or a Ray cluster")
     s.add_argument("--address", metavar="ADDR",

@@ -125,6 +125,14 @@ class RankConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """What report.html lists; its charts and counts always cover every candidate."""
+
+    top_n: int = setting(ge=1)
+    evidence_passages: int = setting(ge=0)
+
+
+@dataclass(frozen=True)
 class CascadeConfig:
     enabled: bool
     min_chars: int = setting(ge=0)
@@ -203,6 +211,7 @@ class Config:
     classify: ClassifyConfig
     train: TrainConfig
     rank: RankConfig
+    report: ReportConfig
     cascade: CascadeConfig
     score: ScoreConfig
     web: WebConfig

@@ -158,7 +158,7 @@ def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = 
         "counts": summary.counts(),
         "timings": summary.timings,
     }
-    write_outputs(store, out, manifest, candidates)
+    write_outputs(store, out, manifest, candidates, cfg.report)
     store.finish_run(run_id, manifest["finished"], "ok", summary.counts(), summary.timings, manifest)
     store.close()
     return summary

@@ -1,14 +1,16 @@
 """Everything a scan writes into its output folder, besides the SQLite store.
 
 documents.jsonl   one line per input unit (ok, skipped and failed), no full text
+documents.parquet the same rows and columns, typed (report/parquet.py)
 failures.jsonl    one line per skipped or failed unit: source, status, reason, detail
-candidates.csv    ranked sites, one column per score component (spreadsheet-friendly)
+candidates.csv    every ranked site, one column per score component (spreadsheet-friendly)
 candidates.jsonl  the same with the full evidence
-report.html       a self-contained page for analysts (see report/html.py)
+report.html       a self-contained page for analysts: the top candidates, charts over all (report/html.py)
 run.json          the manifest: version, config, seeds, models, input hashes, counts, timings
 
 Files are written to a temporary name and renamed, so a reader never sees a
-half-written file.
+half-written file.  The documents are streamed from the store into both
+documents files at once, so memory does not grow with the crawl.
 """
 from __future__ import annotations
 
@@ -17,11 +19,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import atomic_write_text
+from ..config import ReportConfig
+from ..fsutil import atomic_open, atomic_write_text
 from ..store.sqlite import Store
 from ..taxonomy import FAMILIES
 from .csvsafe import csv_text
-from .html import render_report
+from .html import evidence_passages, render_report
+from .parquet import DocumentsParquet
 
 CSV_FIELDS_HEAD = ["rank", "site", "name", "score"]
 
@@ -74,20 +78,10 @@ def candidate_csv_row(c: dict[str, Any]) -> dict[str, Any]:
                 "languages": " ".join(c.get("languages", []))})
     for fam in FAMILIES:
         row[f"tags_{fam}"] = " ".join(c["tags"].get(fam, []))
-    top = _top_evidence(c)
-    row["top_evidence"] = top["text"][:300] if top else ""
-    row["top_evidence_url"] = (top.get("url") or top.get("source") or "") if top else ""
+    top = evidence_passages(c, 1)
+    row["top_evidence"] = top[0]["text"][:300] if top else ""
+    row["top_evidence_url"] = (top[0].get("url") or top[0].get("source") or "") if top else ""
     return row
-
-
-def _top_evidence(c: dict[str, Any]) -> dict[str, Any] | None:
-    best = None
-    for labels in c["evidence"].values():
-        for items in labels.values():
-            for e in items:
-                if best is None or e["prob"] > best["prob"]:
-                    best = e
-    return best
 
 
 def candidates_csv(cands: list[dict[str, Any]]) -> str:
@@ -99,13 +93,28 @@ def candidates_csv(cands: list[dict[str, Any]]) -> str:
     return csv_text((candidate_csv_row(c) for c in cands), fields)
 
 
-def write_outputs(store: Store, out: Path, manifest: dict[str, Any], cands: list[dict[str, Any]]) -> None:
-    docs = [document_line(r) for r in store.document_rows(status=None)]
-    atomic_write_text(out / "documents.jsonl", _jsonl(docs))
+def write_documents(store: Store, out: Path) -> int:
+    """documents.jsonl and documents.parquet, row by row from the store; returns the number of rows."""
+    n = 0
+    with atomic_open(out / "documents.jsonl") as jf, atomic_open(out / "documents.parquet", "wb") as pf:
+        table = DocumentsParquet(pf)
+        for row in store.document_rows(status=None):
+            line = document_line(row)
+            jf.write(_jsonl([line]))
+            table.add(line)
+            n += 1
+        table.close()
+    return n
+
+
+def write_outputs(store: Store, out: Path, manifest: dict[str, Any], cands: list[dict[str, Any]],
+                  report: ReportConfig) -> None:
+    """Every output file of a scan (the module docstring lists them); ``cands`` ranked, all of them."""
+    write_documents(store, out)
     fails = [{"source": f["source"], "status": f["status"], "reason": f["reason"], "detail": f["detail"]}
              for f in store.failures()]
     atomic_write_text(out / "failures.jsonl", _jsonl(fails))
     atomic_write_text(out / "candidates.csv", candidates_csv(cands))
     atomic_write_text(out / "candidates.jsonl", _jsonl(cands))
-    atomic_write_text(out / "report.html", render_report(cands, manifest))
+    atomic_write_text(out / "report.html", render_report(cands, manifest, report))
     atomic_write_text(out / "run.json", json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True))

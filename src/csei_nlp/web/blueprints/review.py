@@ -15,9 +15,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.datastructures import MultiDict
 
 from ...annotate import decisions as training
+from ...report import charts
 from ...store.appdb import DECISIONS
 from ...store.catalog import SORTS, Filters
-from .. import charts
 from ..common import ANALYSTS, catalog, current_user, roles, state
 
 bp = Blueprint("review", __name__)

@@ -1,7 +1,8 @@
 """Small inline SVG charts (no JavaScript, no CDN): horizontal bars and a histogram.
 
-Every label is escaped; the SVG uses presentation attributes only, which the
-app's Content-Security-Policy allows (no inline style).
+Shared by report.html (which an analyst may open offline) and the review
+app's overview.  Every label is escaped; the SVG uses presentation attributes
+only, which the app's Content-Security-Policy allows (no inline style).
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ def bars(items: Sequence[tuple[str, int]], title: str, width: int = 460,
     row, left = 20, 150
     h = max(1, len(items)) * row + 30
     top = max((n for _, n in items), default=0) or 1
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img" '
-             f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>']
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" viewBox="0 0 {width} {h}" '
+             f'role="img" aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>']
     for i, (label, n) in enumerate(items):
         y = 20 + i * row
         w = (width - left - 50) * n / top
@@ -41,15 +42,18 @@ def bars(items: Sequence[tuple[str, int]], title: str, width: int = 460,
 
 
 def histogram(bins: Sequence[int], title: str, width: int = 460, height: int = 180,
-              links: Sequence[str | None] | None = None) -> Markup:
+              links: Sequence[str | None] | None = None, marker: tuple[float, str] | None = None) -> Markup:
+    """Vertical bars over [0, 1] in ``len(bins)`` equal bins; ``marker`` (value, label): a dashed line there."""
     n = len(bins)
     top = max(bins, default=0) or 1
     bw = (width - 40) / max(1, n)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}" class="chart"><title>{escape(title)}</title>']
     base = height - 25
+    room = base - (30 if marker is not None else 15)  # the marker's label sits above the tallest bar
     for i, v in enumerate(bins):
-        h = (base - 15) * v / top
+        h = room * v / top
         x = 30 + i * bw
         _link(parts, links[i] if links and i < len(links) else None,
               f'<rect x="{x + 1:.1f}" y="{base - h:.1f}" width="{bw - 2:.1f}" height="{h:.1f}" fill="{BAR}"/>'
@@ -57,5 +61,11 @@ def histogram(bins: Sequence[int], title: str, width: int = 460, height: int = 1
               f'fill="#333">{int(v)}</text>'
               f'<text x="{x + bw / 2:.1f}" y="{height - 8}" font-size="10" text-anchor="middle" '
               f'fill="#555">{i / n:.1f}</text>')
+    if marker is not None:
+        x = 30 + min(1.0, max(0.0, marker[0])) * (width - 40)
+        anchor = "end" if x > width / 2 else "start"
+        parts.append(f'<line x1="{x:.1f}" y1="4" x2="{x:.1f}" y2="{base}" stroke="#c0392b" stroke-dasharray="4 3"/>'
+                     f'<text x="{x + (-4 if anchor == "end" else 4):.1f}" y="12" font-size="11" '
+                     f'text-anchor="{anchor}" fill="#c0392b">{escape(marker[1])}</text>')
     parts.append(f'<line x1="30" y1="{base}" x2="{width - 10}" y2="{base}" stroke="#999"/></svg>')
     return Markup("".join(parts))
