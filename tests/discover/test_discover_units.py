@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from csei_nlp.discover.diff import diff_candidates
-from csei_nlp.discover.feed import atom_feed, digest_html
+from csei_nlp.discover.digest import build_digest, digest_html, digest_markdown
+from csei_nlp.discover.feed import atom_feed
 from csei_nlp.discover.job import load_job
 from csei_nlp.discover.queries import build_queries, cee_languages, export
 from csei_nlp.discover.cron import next_fire_times, parse_cron
@@ -40,23 +41,34 @@ def test_diff_kinds_thresholds_and_focus_first():
     assert ("new", "known.es") in [(r["change"], r["site"]) for r in with_known]
 
 
-def test_feed_is_atom_with_stable_ids_and_digest_escapes():
-    rows = diff_candidates({}, [_cand("a.pl", 0.9, "PL", True, name="<script>alert(1)</script>")],
-                           min_score=0.5, include_known=False, is_focus=lambda r: True)
+def test_feed_is_atom_with_stable_ids_and_digest_escapes(helpers):
+    web = _cand("a.pl", 0.9, "PL", True, name="<script>alert(1)</script>")
+    web["urls"] = ["https://a.pl/o-nas"]
+    pdfs = _cand("file:/data/reports/klaster.pdf", 0.8, "PL", True)  # a folder of PDFs: no web address
+    pdfs["urls"] = ["/data/reports/klaster.pdf"]
+    rows = diff_candidates({}, [web, pdfs], min_score=0.5, include_known=False, is_focus=lambda r: True)
     feed_rows = [{**r, "run_id": "R1", "finished": "2026-11-23T03:00:00+00:00"} for r in rows]
-    xml1 = atom_feed(feed_rows, job="j", title="T", updated="2026-11-23T03:00:00+00:00")
+    xml1 = atom_feed(feed_rows, job="j", title="T", updated="2026-11-01T03:00:00+00:00")
     xml2 = atom_feed(feed_rows, job="j", title="T", updated="2026-11-30T03:00:00+00:00")
-    root = ET.fromstring(xml1.encode())
-    assert root.tag == f"{ATOM}feed"
-    for tag in ("id", "title", "updated", "author"):
-        assert root.find(f"{ATOM}{tag}") is not None
-    e = root.find(f"{ATOM}entry")
-    for tag in ("id", "title", "updated", "summary"):
-        assert (e.findtext(f"{ATOM}{tag}") or "").strip()
-    assert e.findtext(f"{ATOM}id") == ET.fromstring(xml2.encode()).find(f"{ATOM}entry").findtext(f"{ATOM}id")
-    assert e.findtext(f"{ATOM}id").startswith("urn:uuid:")
-    html = digest_html(rows, title="T", run_id="R1", finished="now", min_score=0.5, focus_label="CEE")
+    assert xml1 == xml2  # the feed's time is its newest entry's, not the time it was written
+    root, entries = helpers.atom_entries(xml1.encode())
+    assert root.findtext(f"{ATOM}updated") == "2026-11-23T03:00:00+00:00"
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == "feed.xml"
+    links = {e.findtext(f"{ATOM}title"): e.find(f"{ATOM}link[@rel='alternate']").get("href") for e in entries}
+    assert links["New: <script>alert(1)</script> (PL)"] == "https://a.pl/o-nas"
+    pdf_link = links["New: file:/data/reports/klaster.pdf (PL)"]
+    assert pdf_link.startswith("../R1/digest.html#c-")
+    assert all(e.findtext(f"{ATOM}id").startswith("urn:uuid:") for e in entries)
+    empty = atom_feed([], job="j", title="T", updated="2026-11-01T03:00:00+00:00", feed_url="https://x/feed.xml")
+    root, _ = helpers.atom_entries(empty.encode())
+    assert root.findtext(f"{ATOM}updated") == "2026-11-01T03:00:00+00:00"
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == "https://x/feed.xml"
+    d = build_digest(rows, title="T", run_id="R1", finished="now", min_score=0.5, focus_label="CEE")
+    html = digest_html(d)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert f'id="{pdf_link.split("#")[1]}"' in html  # the feed's link lands on the PDF candidate's row
+    md = digest_markdown(d)
+    assert "<script>" not in md and r"\<script\>alert\(1\)\</script\>" in md
 
 
 def test_job_paths_resolve_against_the_job_folder_and_errors_name_file_and_key(tmp_path, monkeypatch):
