@@ -14,6 +14,7 @@ from lxml import etree
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_WEB = REPO / "corpora" / "sample" / "web"
+SAMPLE_REPORTS = REPO / "corpora" / "sample" / "reports"
 KILLER = Path(__file__).resolve().parent / "kill_at.py"
 
 # Sites of the sample corpus used as "already known" and as "planted new" inputs.
@@ -115,6 +116,7 @@ def helpers():
         run_cli = staticmethod(run_cli)
         atom_entries = staticmethod(atom_entries)
         killer = KILLER
+        sample_reports = SAMPLE_REPORTS
         batch1, batch2 = BATCH1, BATCH2
 
     return H

@@ -186,3 +186,26 @@ def test_new_models_rescore_every_input_and_the_digest_says_so(tmp_path, helpers
     assert row[0] == "klaster-borylipiny.pl"
     assert (float(row[1]), float(row[2]), row[4]) == (round(before, 4), round(after, 4), "listed")
     assert float(row[3]) == pytest.approx(after - before, abs=2e-4)
+
+
+def test_a_candidate_without_a_web_address_is_a_valid_feed_entry_linking_to_its_digest_row(tmp_path, helpers):
+    """A folder of PDFs: the candidate is ``file:<path>``; its feed entry links to its row in the run's digest."""
+    import shutil
+
+    job_file = helpers.write_job(tmp_path)
+    job_file.write_text(job_file.read_text("utf-8").replace("corpus/**/*.html", "corpus/**/*.pdf"), "utf-8")
+    pdfs = tmp_path / "corpus" / "reports"
+    pdfs.mkdir(parents=True)
+    shutil.copy(helpers.sample_reports / "spravodajca_partnerstvo_dolna_luka.pdf", pdfs)
+    res = run_job(load_job(job_file))
+    assert res.exit_code == 0 and [c["site"] for c in res.changes] == [
+        f"file:{(pdfs / 'spravodajca_partnerstvo_dolna_luka.pdf').resolve()}"]
+    latest = res.report_dir.parent / "latest"
+    _, entries = helpers.atom_entries((latest / "feed.xml").read_bytes())
+    (entry,) = entries
+    href = entry.find(f"{ATOM}link[@rel='alternate']").get("href")
+    page, anchor = href.split("#")
+    assert page == f"../{res.run_id}/digest.html"
+    assert (latest / page).resolve() == (res.report_dir / "digest.html").resolve()  # from latest/ and <run>/ alike
+    assert f'<tr id="{anchor}"' in (res.report_dir / "digest.html").read_text("utf-8")
+    assert "spravodajca_partnerstvo_dolna_luka.pdf" in entry.find(f"{ATOM}content").text

@@ -1,4 +1,4 @@
-"""Job files, the diff, the feed, the queries and the scheduler (no scanning)."""
+"""Job files, the diff, the feed and the scheduler (no scanning); the queries: test_discover_queries.py."""
 from __future__ import annotations
 
 import json
@@ -12,7 +12,6 @@ from csei_nlp.discover.diff import diff_candidates
 from csei_nlp.discover.digest import build_digest, digest_html, digest_markdown
 from csei_nlp.discover.feed import atom_feed
 from csei_nlp.discover.job import load_job
-from csei_nlp.discover.queries import build_queries, cee_languages, export
 from csei_nlp.discover.cron import next_fire_times, parse_cron
 from csei_nlp.discover.schedule import make_scheduler
 from csei_nlp.errors import ConfigError
@@ -93,24 +92,6 @@ def test_job_paths_resolve_against_the_job_folder_and_errors_name_file_and_key(t
             load_job(job)
         assert str(job) in str(err.value) or "command line" in str(err.value)
         assert needle in str(err.value)
-
-
-def test_queries_state_their_language_cee_first():
-    rows = list(build_queries())
-    langs = list(dict.fromkeys(r["lang"] for r in rows))
-    cee = cee_languages()
-    assert {"pl", "cs", "sk", "hu", "ro", "bg", "hr", "sl", "lt", "lv", "et"} <= set(cee)
-    assert langs[:len(cee)] == list(cee) and "fr" in langs[len(cee):]
-    assert all(r["cee"] == (r["lang"] in cee) and r["query"] for r in rows)
-    pl = [r for r in rows if r["lang"] == "pl"]
-    assert any("klaster" in r["query"] for r in pl)
-    assert len({r["query"] for r in rows}) == len(rows) or len({(r["lang"], r["query"]) for r in rows}) == len(rows)
-    only = list(build_queries(["hu"], max_per_lang=5))
-    assert len(only) == 5 and {r["lang"] for r in only} == {"hu"}
-    assert [json.loads(l)["lang"] for l in export(only, "jsonl").splitlines()] == ["hu"] * 5
-    assert export(only, "csv").splitlines()[0].startswith("lang,cee,")
-    with pytest.raises(ConfigError):
-        list(build_queries(["xx-unknown"]))
 
 
 def test_cron_parsing_and_one_immediate_scheduled_run(tmp_path, helpers):
