@@ -71,8 +71,9 @@ def _models_note(models: dict[str, Any], rescored: int, inputs: int) -> tuple[st
     before = models.get("changed_since")
     if not before:
         return "", []
-    old, new = before.get("files") or {}, models.get("files") or {}
-    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+    old, new = before.get("files"), models.get("files")
+    # a run recorded by an older version has no per-file hashes: then only the fingerprint is compared
+    changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k)) if old and new else []
     if rescored >= inputs:
         scored = f"Every input ({inputs}) was scored again with the new models"
     else:

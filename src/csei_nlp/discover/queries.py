@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -180,15 +181,22 @@ def query_phrases(query: str) -> list[list[str]]:
     return [p for p in (_phrase_words(q or w) for q, w in _QUERY_PART.findall(query)) if p]
 
 
-def _text_words(text: str) -> tuple[list[str], frozenset[str], str]:
+def _text_words(text: str) -> tuple[list[str], list[str], str]:
     words = [w for w in _NON_WORD.split(fold(text)) if w]
-    return words, frozenset(words), "".join(words)
+    return words, sorted(set(words)), "".join(words)
 
 
-def _phrase_in(phrase: list[str], text: tuple[list[str], frozenset[str], str]) -> bool:
+def _has_word(vocab: list[str], word: str) -> bool:
+    """Whether the sorted ``vocab`` holds ``word`` (``stem*``: a word starting with the stem)."""
+    stem = word[:-1] if word.endswith("*") else word
+    i = bisect_left(vocab, stem)
+    return i < len(vocab) and (vocab[i].startswith(stem) if word.endswith("*") else vocab[i] == stem)
+
+
+def _phrase_in(phrase: list[str], text: tuple[list[str], list[str], str]) -> bool:
     words, vocab, joined = text
     n = len(phrase)
-    if phrase[0].endswith("*") or phrase[0] in vocab:
+    if all(_has_word(vocab, p) for p in phrase):
         for i in range(len(words) - n + 1):
             if all(words[i + j].startswith(p[:-1]) if p.endswith("*") else words[i + j] == p
                    for j, p in enumerate(phrase)):
