@@ -176,7 +176,7 @@ def test_new_models_rescore_every_input_and_the_digest_says_so(tmp_path, helpers
     # the mail digest says the same: which run, which files, how many inputs were scored again ...
     md = (second.report_dir / "digest.md").read_text("utf-8")
     para = next(l for l in md.splitlines() if l.startswith("**The models changed.**"))
-    assert f"since run {unchanged.run_id}" in para and "2030-01-01" in para
+    assert f"Since run {unchanged.run_id}, the model set" in para and "2030-01-01" in para
     assert f"Every input ({len(first.new_files)}) was scored again with the new models" in para
     assert "Changed model files: candidate.card.json." in md
     # ... and the score that moved without crossing the threshold (min_score 0) is in the moves summary

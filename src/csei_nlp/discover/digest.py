@@ -78,7 +78,7 @@ def _models_note(models: dict[str, Any], rescored: int, inputs: int) -> tuple[st
         scored = f"Every input ({inputs}) was scored again with the new models"
     else:
         scored = f"{rescored} of {inputs} inputs were scored again with the new models"
-    note = (f"The models changed since run {before['run']}: model set {before.get('models') or '?'} "
+    note = (f"Since run {before['run']}, the model set {before.get('models') or '?'} "
             f"(trained {before.get('trained') or '?'} on data {(before.get('training_data_hash') or '?')[:12]}) "
             f"was replaced by {models.get('models') or '?'} (trained {models.get('trained') or '?'} on data "
             f"{(models.get('training_data_hash') or '?')[:12]}). {scored}, so some of the changes below come "

@@ -97,8 +97,11 @@ def _designations(lang: str, phrases: dict[tuple[str, str], list[str]]) -> list[
     out = [(p, label) for label in DESIGNATIONS for p in phrases.get(("self_designation", label), [])
            if len(p.split()) > 1]
     out += [(p, "name") for p, _ in load_forms().get(lang, {}).get("designations", [])]
-    seen: set[str] = set()
-    return [(p, l) for p, l in out if usable(p) and not (fold(p) in seen or seen.add(fold(p)))]
+    kept: dict[str, tuple[str, str]] = {}
+    for phrase, label in out:
+        if usable(phrase):
+            kept.setdefault(fold(phrase), (phrase, label))
+    return list(kept.values())
 
 
 def _quote(phrase: str) -> str:

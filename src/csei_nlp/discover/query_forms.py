@@ -47,9 +47,12 @@ MIN_ORGS = 2  # a multi-word designation must appear in the names of at least th
 WORD = re.compile(r"\w+(?:['’-]\w+)*")
 
 
-def _own_terms(lang: str) -> set[tuple[str, str, str]]:
-    return {(t.group, t.label, t.surface) for t in load_terms(lang) if not t.case_sensitive
-            and (t.group != "helix" or t.label in HELIX_LABELS) and t.group in GROUPS}
+@lru_cache(maxsize=None)
+def _own_terms(lang: str) -> frozenset[tuple[str, str, str]]:
+    """(group, label, term) of the language's own cue file that queries may use."""
+    return frozenset((t.group, t.label, t.surface) for t in load_terms(lang)
+                     if not t.case_sensitive and t.group in GROUPS
+                     and (t.group != "helix" or t.label in HELIX_LABELS))
 
 
 def _norm(text: str) -> str:
@@ -114,7 +117,7 @@ def _add_serbian_cyrillic(forms: dict[str, Counter]) -> None:
         latin[(group, label)].update({f: n for f, n in c.items() if scripts(f) == {"LATIN"}})
     for t in load_terms("sr"):
         key = f"{t.group}/{t.label}/{t.surface}"
-        if t.case_sensitive or not t.stemmed or key in forms or (t.group, t.label, t.surface) not in _own_terms("sr"):
+        if not t.stemmed or key in forms or (t.group, t.label, t.surface) not in _own_terms("sr"):
             continue
         derived = Counter({to_serbian_cyrillic(f): n for f, n in latin[(t.group, t.label)].items()})
         derived = Counter({f: n for f, n in derived.items() if term_matches(f, t.surface)})
