@@ -86,6 +86,6 @@ def test_discover_queries_csv_goes_through_the_writer():
     from csei_nlp.discover.queries import export
 
     rows = [{"lang": "pl", "cee": True, "countries": ["PL"], "kind": "x", "query": '=1+2 "klaster"',
-             "labels": ["a"], "wildcard": False}]
+             "labels": ["a"], "script": "LATIN"}]
     (row,) = csv.DictReader(io.StringIO(export(rows, "csv")))
     assert row["query"] == "'" + '=1+2 "klaster"' and row["cee"] == "1"

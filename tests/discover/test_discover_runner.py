@@ -6,8 +6,9 @@ import csv
 import io
 import os
 import sqlite3
-import xml.etree.ElementTree as ET
 from pathlib import Path
+
+import pytest
 
 from csei_nlp.discover.job import load_job
 from csei_nlp.discover.runner import run_job
@@ -55,15 +56,24 @@ def test_incremental_runs_report_exactly_the_planted_new_candidates(tmp_path, he
     # the digest lists the CEE one first; the feed has one entry per change of both runs
     html = (job.report_dir / "latest" / "digest.html").read_text("utf-8")
     assert html.index("klaster-hornarieka.sk") < html.index("ptce-orvane.fr")
-    feed = ET.fromstring((job.report_dir / "latest" / "feed.xml").read_bytes())
-    entries = feed.findall(f"{ATOM}entry")
+    feed2 = (job.report_dir / "latest" / "feed.xml").read_bytes()
+    feed, entries = helpers.atom_entries(feed2)
     assert len(entries) == len(r1.changes) + 2
-    assert len({e.findtext(f"{ATOM}id") for e in entries}) == len(entries)
+    st = StateDB(job.state_dir)
+    assert feed.findtext(f"{ATOM}updated") == st.runs()[-1]["finished"]  # run 2's, its newest entry's
+    st.close()
 
     # nothing new: nothing processed, nothing reported; a touched but unchanged file is not redone
     os.utime(planted[0], ns=(1_000_000_000, 1_000_000_000))
     r3 = run_job(job)
     assert r3.new_files == [] and r3.changes == []
+    # ... and the feed is the same, byte for byte (its time does not move); the mail digest says so
+    assert (job.report_dir / "latest" / "feed.xml").read_bytes() == feed2
+    md = (job.report_dir / "latest" / "digest.md").read_text("utf-8")
+    assert r3.run_id in md and "0 new, 0 rose, 0 fell, 0 disappeared." in md
+    assert [l for l in md.splitlines() if l.startswith("## ")][-1].endswith("(0)")
+    assert "No other score moved: 4 candidates of both runs kept their scores." in md
+    assert "No other score moved: 4 candidates" in (job.report_dir / "latest" / "digest.html").read_text("utf-8")
     # a changed file is processed again, alone
     page = Path(first[0])
     page.write_text(page.read_text("utf-8").replace("</body>", "<p>Nowy akapit.</p></body>"), "utf-8")
@@ -111,8 +121,6 @@ def test_run_with_classification_on(tmp_path, helpers):
 
     mdir = resolve_models_dir(config.load().classify.models_dir)
     if not list(mdir.glob(f"*{CARD_SUFFIX}")):
-        import pytest
-
         pytest.skip(f"no trained models in {mdir} (run `csei train`); classification cannot run")
     job_file = helpers.write_job(tmp_path, classify=True)
     helpers.add_sites(tmp_path / "corpus", ["klaster-borylipiny.pl"])
@@ -135,8 +143,6 @@ def test_new_models_rescore_every_input_and_the_digest_says_so(tmp_path, helpers
 
     shipped = resolve_models_dir(config.load().classify.models_dir)
     if not list(shipped.glob(f"*{CARD_SUFFIX}")):
-        import pytest
-
         pytest.skip(f"no trained models in {shipped} (run `csei train`); classification cannot run")
     models = tmp_path / "models"
     shutil.copytree(shipped, models, ignore=shutil.ignore_patterns(".history"))
@@ -153,12 +159,53 @@ def test_new_models_rescore_every_input_and_the_digest_says_so(tmp_path, helpers
     assert unchanged.new_files == [] and "The models changed" not in (
         unchanged.report_dir / "digest.html").read_text("utf-8")
 
+    # `csei train` replaced the models: a new candidate card, whose model wants the page subject gate
     card = models / f"candidate{CARD_SUFFIX}"
     meta = json.loads(card.read_text("utf-8"))
     meta["created"] = "2030-01-01T00:00:00+00:00"
+    meta["subject_gate"] = True
     card.write_text(json.dumps(meta), "utf-8")
+    before = float(_csv(load_job(job_file).state_dir / "candidates.csv")[0]["score"])
     second = run_job(load_job(job_file))
     assert second.exit_code == 0
     assert len(second.new_files) == len(first.new_files) > 0  # every input scored again
+    after = float(_csv(load_job(job_file).state_dir / "candidates.csv")[0]["score"])
+    assert after < before
     digest = (second.report_dir / "digest.html").read_text("utf-8")
     assert "The models changed" in digest and unchanged.run_id in digest and "2030-01-01" in digest
+    # the mail digest says the same: which run, which files, how many inputs were scored again ...
+    md = (second.report_dir / "digest.md").read_text("utf-8")
+    para = next(l for l in md.splitlines() if l.startswith("**The models changed.**"))
+    assert f"Since run {unchanged.run_id}, the model set" in para and "2030-01-01" in para
+    assert f"Every input ({len(first.new_files)}) was scored again with the new models" in para
+    assert "Changed model files: candidate.card.json." in md
+    # ... and the score that moved without crossing the threshold (min_score 0) is in the moves summary
+    moves = md[md.index("## Score moves that did not cross the threshold (1)"):]
+    assert "1 of the 1 candidates of both runs moved without crossing the threshold: 0 up, 1 down" in moves
+    row = [c.strip() for c in moves.splitlines()[-1].strip("|").split("|")]
+    assert row[0] == "klaster-borylipiny.pl"
+    assert (float(row[1]), float(row[2]), row[4]) == (round(before, 4), round(after, 4), "listed")
+    assert float(row[3]) == pytest.approx(after - before, abs=2e-4)
+
+
+def test_a_candidate_without_a_web_address_is_a_valid_feed_entry_linking_to_its_digest_row(tmp_path, helpers):
+    """A folder of PDFs: the candidate is ``file:<path>``; its feed entry links to its row in the run's digest."""
+    import shutil
+
+    job_file = helpers.write_job(tmp_path)
+    job_file.write_text(job_file.read_text("utf-8").replace("corpus/**/*.html", "corpus/**/*.pdf"), "utf-8")
+    pdfs = tmp_path / "corpus" / "reports"
+    pdfs.mkdir(parents=True)
+    shutil.copy(helpers.sample_reports / "spravodajca_partnerstvo_dolna_luka.pdf", pdfs)
+    res = run_job(load_job(job_file))
+    assert res.exit_code == 0 and [c["site"] for c in res.changes] == [
+        f"file:{(pdfs / 'spravodajca_partnerstvo_dolna_luka.pdf').resolve()}"]
+    latest = res.report_dir.parent / "latest"
+    _, entries = helpers.atom_entries((latest / "feed.xml").read_bytes())
+    (entry,) = entries
+    href = entry.find(f"{ATOM}link[@rel='alternate']").get("href")
+    page, anchor = href.split("#")
+    assert page == f"../{res.run_id}/digest.html"
+    assert (latest / page).resolve() == (res.report_dir / "digest.html").resolve()  # from latest/ and <run>/ alike
+    assert f'<tr id="{anchor}"' in (res.report_dir / "digest.html").read_text("utf-8")
+    assert "spravodajca_partnerstvo_dolna_luka.pdf" in entry.find(f"{ATOM}content").text

@@ -1,4 +1,4 @@
-"""Job files, the diff, the feed, the queries and the scheduler (no scanning)."""
+"""Job files, the diff, the feed and the scheduler (no scanning); the queries: test_discover_queries.py."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from csei_nlp.discover.diff import diff_candidates
-from csei_nlp.discover.feed import atom_feed, digest_html
+from csei_nlp.discover.digest import build_digest, digest_html, digest_markdown
+from csei_nlp.discover.feed import atom_feed
 from csei_nlp.discover.job import load_job
-from csei_nlp.discover.queries import build_queries, cee_languages, export
 from csei_nlp.discover.cron import next_fire_times, parse_cron
 from csei_nlp.discover.schedule import make_scheduler
 from csei_nlp.errors import ConfigError
@@ -40,23 +40,34 @@ def test_diff_kinds_thresholds_and_focus_first():
     assert ("new", "known.es") in [(r["change"], r["site"]) for r in with_known]
 
 
-def test_feed_is_atom_with_stable_ids_and_digest_escapes():
-    rows = diff_candidates({}, [_cand("a.pl", 0.9, "PL", True, name="<script>alert(1)</script>")],
-                           min_score=0.5, include_known=False, is_focus=lambda r: True)
+def test_feed_is_atom_with_stable_ids_and_digest_escapes(helpers):
+    web = _cand("a.pl", 0.9, "PL", True, name="<script>alert(1)</script>")
+    web["urls"] = ["https://a.pl/o-nas"]
+    pdfs = _cand("file:/data/reports/klaster.pdf", 0.8, "PL", True)  # a folder of PDFs: no web address
+    pdfs["urls"] = ["/data/reports/klaster.pdf"]
+    rows = diff_candidates({}, [web, pdfs], min_score=0.5, include_known=False, is_focus=lambda r: True)
     feed_rows = [{**r, "run_id": "R1", "finished": "2026-11-23T03:00:00+00:00"} for r in rows]
-    xml1 = atom_feed(feed_rows, job="j", title="T", updated="2026-11-23T03:00:00+00:00")
+    xml1 = atom_feed(feed_rows, job="j", title="T", updated="2026-11-01T03:00:00+00:00")
     xml2 = atom_feed(feed_rows, job="j", title="T", updated="2026-11-30T03:00:00+00:00")
-    root = ET.fromstring(xml1.encode())
-    assert root.tag == f"{ATOM}feed"
-    for tag in ("id", "title", "updated", "author"):
-        assert root.find(f"{ATOM}{tag}") is not None
-    e = root.find(f"{ATOM}entry")
-    for tag in ("id", "title", "updated", "summary"):
-        assert (e.findtext(f"{ATOM}{tag}") or "").strip()
-    assert e.findtext(f"{ATOM}id") == ET.fromstring(xml2.encode()).find(f"{ATOM}entry").findtext(f"{ATOM}id")
-    assert e.findtext(f"{ATOM}id").startswith("urn:uuid:")
-    html = digest_html(rows, title="T", run_id="R1", finished="now", min_score=0.5, focus_label="CEE")
+    assert xml1 == xml2  # the feed's time is its newest entry's, not the time it was written
+    root, entries = helpers.atom_entries(xml1.encode())
+    assert root.findtext(f"{ATOM}updated") == "2026-11-23T03:00:00+00:00"
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == "feed.xml"
+    links = {e.findtext(f"{ATOM}title"): e.find(f"{ATOM}link[@rel='alternate']").get("href") for e in entries}
+    assert links["New: <script>alert(1)</script> (PL)"] == "https://a.pl/o-nas"
+    pdf_link = links["New: file:/data/reports/klaster.pdf (PL)"]
+    assert pdf_link.startswith("../R1/digest.html#c-")
+    assert all(e.findtext(f"{ATOM}id").startswith("urn:uuid:") for e in entries)
+    empty = atom_feed([], job="j", title="T", updated="2026-11-01T03:00:00+00:00", feed_url="https://x/feed.xml")
+    root, _ = helpers.atom_entries(empty.encode())
+    assert root.findtext(f"{ATOM}updated") == "2026-11-01T03:00:00+00:00"
+    assert root.find(f"{ATOM}link[@rel='self']").get("href") == "https://x/feed.xml"
+    d = build_digest(rows, title="T", run_id="R1", finished="now", min_score=0.5, focus_label="CEE")
+    html = digest_html(d)
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+    assert f'id="{pdf_link.split("#")[1]}"' in html  # the feed's link lands on the PDF candidate's row
+    md = digest_markdown(d)
+    assert "<script>" not in md and r"\<script\>alert\(1\)\</script\>" in md
 
 
 def test_job_paths_resolve_against_the_job_folder_and_errors_name_file_and_key(tmp_path, monkeypatch):
@@ -81,24 +92,6 @@ def test_job_paths_resolve_against_the_job_folder_and_errors_name_file_and_key(t
             load_job(job)
         assert str(job) in str(err.value) or "command line" in str(err.value)
         assert needle in str(err.value)
-
-
-def test_queries_state_their_language_cee_first():
-    rows = list(build_queries())
-    langs = list(dict.fromkeys(r["lang"] for r in rows))
-    cee = cee_languages()
-    assert {"pl", "cs", "sk", "hu", "ro", "bg", "hr", "sl", "lt", "lv", "et"} <= set(cee)
-    assert langs[:len(cee)] == list(cee) and "fr" in langs[len(cee):]
-    assert all(r["cee"] == (r["lang"] in cee) and r["query"] for r in rows)
-    pl = [r for r in rows if r["lang"] == "pl"]
-    assert any("klaster" in r["query"] for r in pl)
-    assert len({r["query"] for r in rows}) == len(rows) or len({(r["lang"], r["query"]) for r in rows}) == len(rows)
-    only = list(build_queries(["hu"], max_per_lang=5))
-    assert len(only) == 5 and {r["lang"] for r in only} == {"hu"}
-    assert [json.loads(l)["lang"] for l in export(only, "jsonl").splitlines()] == ["hu"] * 5
-    assert export(only, "csv").splitlines()[0].startswith("lang,cee,")
-    with pytest.raises(ConfigError):
-        list(build_queries(["xx-unknown"]))
 
 
 def test_cron_parsing_and_one_immediate_scheduled_run(tmp_path, helpers):

@@ -10,6 +10,10 @@ rose         present before below the threshold, listed now
 fell         listed before, present now below the threshold
 disappeared  listed before, absent now (its pages changed or were forgotten)
 
+Scores that moved without crossing the threshold are not rows of the diff, but
+they are not hidden either: :func:`score_moves` counts them and keeps the
+largest, for the digest's summary (after new models, most scores move a little).
+
 Rows of the job's focus (CEE, or its countries/languages) come first within
 each kind, then by score.
 """
@@ -42,12 +46,16 @@ def _top_evidence(c: dict[str, Any]) -> dict[str, Any] | None:
     return best
 
 
+def _listed(r: dict[str, Any], min_score: float, include_known: bool) -> bool:
+    return r["score"] >= min_score and (include_known or not r.get("known"))
+
+
 def diff_candidates(prev: dict[str, dict[str, Any]], cur: list[dict[str, Any]], *, min_score: float,
                     include_known: bool, is_focus: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
     """Rows ``{change, focus, prev_score, ...snapshot}`` sorted kind, focus first, score."""
 
     def listed(r: dict[str, Any]) -> bool:
-        return r["score"] >= min_score and (include_known or not r.get("known"))
+        return _listed(r, min_score, include_known)
 
     out: list[dict[str, Any]] = []
     cur_by_site = {c["site"]: snapshot_row(c) for c in cur}
@@ -71,3 +79,35 @@ def diff_candidates(prev: dict[str, dict[str, Any]], cur: list[dict[str, Any]], 
     out.sort(key=lambda r: (CHANGE_ORDER.index(r["change"]), not r["focus"],
                             -(r["score"] if r["score"] is not None else r["prev_score"]), r["site"]))
     return out
+
+
+MOVE_EPS = 5e-5  # scores are compared as written to the CSV (4 decimals): smaller differences are no move
+
+
+def score_moves(prev: dict[str, dict[str, Any]], cur: list[dict[str, Any]], *, min_score: float,
+                include_known: bool, top: int = 10) -> dict[str, Any]:
+    """Score changes of candidates present in both runs that stayed on their side of the threshold.
+
+    Returns ``{compared, moved, up, down, listed_moved, unlisted_moved, largest}``; ``largest`` holds
+    the ``top`` biggest moves ``{site, name, prev_score, score, delta, listed}``, biggest first.
+    """
+    moves: list[dict[str, Any]] = []
+    compared = 0
+    for c in cur:
+        before = prev.get(c["site"])
+        if before is None or before.get("score") is None:
+            continue
+        compared += 1
+        now_listed = _listed(c, min_score, include_known)
+        if now_listed != _listed(before, min_score, include_known):
+            continue  # crossed the threshold: a "rose"/"fell" row of the diff
+        delta = c["score"] - before["score"]
+        if abs(delta) < MOVE_EPS:
+            continue
+        moves.append({"site": c["site"], "name": c.get("name"), "prev_score": before["score"],
+                      "score": c["score"], "delta": delta, "listed": now_listed})
+    moves.sort(key=lambda m: (-abs(m["delta"]), m["site"]))
+    return {"compared": compared, "moved": len(moves),
+            "up": sum(1 for m in moves if m["delta"] > 0), "down": sum(1 for m in moves if m["delta"] < 0),
+            "listed_moved": sum(1 for m in moves if m["listed"]),
+            "unlisted_moved": sum(1 for m in moves if not m["listed"]), "largest": moves[:top]}

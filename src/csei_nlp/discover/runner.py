@@ -38,8 +38,9 @@ from ..errors import ConfigError, CseiError
 from ..fsutil import atomic_write_text, fsync_dir
 from ..report.outputs import candidates_csv
 from ..store.sqlite import Store
-from .diff import CHANGE_ORDER, diff_candidates, snapshot_row
-from .feed import atom_feed, changes_csv, digest_html
+from .diff import CHANGE_ORDER, diff_candidates, score_moves, snapshot_row
+from .digest import build_digest, digest_html, digest_markdown
+from .feed import atom_feed, changes_csv
 from .job import Job, load_job
 from .lock import JobLock, LockedError
 from .state import StateDB, clear_dir, scan_inputs, write_marker
@@ -70,26 +71,33 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def models_fingerprint(cfg: Config) -> str:
-    """A hash of the content of the model set the scan would use ("off" when classification is off).
+def model_hashes(cfg: Config) -> dict[str, str]:
+    """sha256 (first 16 hex digits) of each file of the model set the scan would use ({} when classification is off).
 
     Content, not file times: a fresh checkout of the same models must not
     rescan everything; the kept history (``models/.history``) does not count.
     """
     if not cfg.classify.enabled:
-        return "off"
+        return {}
     from ..pipeline.classify import resolve_models_dir
     from ..train.release import model_files
 
     mdir = resolve_models_dir(cfg.classify.models_dir)
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (model_files(mdir) if mdir.is_dir() else [])}
+
+
+def models_fingerprint(cfg: Config) -> str:
+    """A hash of the content of the model set the scan would use ("off" when classification is off)."""
+    if not cfg.classify.enabled:
+        return "off"
     h = hashlib.sha256()
-    for p in model_files(mdir) if mdir.is_dir() else []:
-        h.update(f"{p.name}\x1f{hashlib.sha256(p.read_bytes()).hexdigest()}\n".encode())
+    for name, digest in model_hashes(cfg).items():
+        h.update(f"{name}\x1f{digest}\n".encode())
     return h.hexdigest()[:16]
 
 
 def models_summary(cfg: Config) -> dict[str, Any]:
-    """What a digest says about the models: fingerprint, when they were trained, on which data."""
+    """What a digest says about the models: fingerprint, each file's hash, when they were trained, on which data."""
     if not cfg.classify.enabled:
         return {"models": "off"}
     from ..pipeline.classify import resolve_models_dir
@@ -97,7 +105,8 @@ def models_summary(cfg: Config) -> dict[str, Any]:
 
     info = describe(resolve_models_dir(cfg.classify.models_dir))
     return {"models": models_fingerprint(cfg), "trained": info.get("created"),
-            "training_data_hash": info.get("training_data_hash")}
+            "training_data_hash": info.get("training_data_hash"),
+            "files": {name: digest[:16] for name, digest in model_hashes(cfg).items()}}
 
 
 def processing_fingerprint(cfg: Config) -> str:
@@ -193,7 +202,7 @@ def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[s
     prev_models = next((r.get("models") or {} for r in state.runs() if r["id"] == prev_id), {}) if prev_id else {}
     if prev_id and prev_models.get("models") and prev_models.get("models") != models["models"]:
         models["changed_since"] = {"run": prev_id, **{k: prev_models.get(k) for k in
-                                                      ("models", "trained", "training_data_hash")}}
+                                                      ("models", "trained", "training_data_hash", "files")}}
         log(f"the models changed since run {prev_id}: every input is scanned again with them")
     try:
         # 1. crawl seed URLs (once per run id: a resumed run reuses its WARC)
@@ -275,7 +284,9 @@ def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[s
         finished = _now()
         state.save_changes(run_id, finished, changes)
         res.changes = changes
-        res.report_dir = _write_report(job, state, run_id, finished, changes, models)
+        moves = score_moves(prev, cands, min_score=job.min_score, include_known=job.include_known)
+        res.report_dir = _write_report(job, state, run_id, finished, changes, models, moves=moves,
+                                       rescored=len(res.new_files), inputs=len(paths))
         state.save_snapshot(run_id, [snapshot_row(c) for c in cands])
         hook("reported", {"report_dir": str(res.report_dir)})
 
@@ -321,16 +332,21 @@ def _shard_models(state: StateDB, shards: list[Any]) -> dict[str, Any] | None:
 
 
 def _write_report(job: Job, state: StateDB, run_id: str, finished: str, changes: list[dict[str, Any]],
-                  models: dict[str, Any]) -> Path:
+                  models: dict[str, Any], *, moves: dict[str, Any], rescored: int, inputs: int) -> Path:
     out = job.report_dir / run_id
     out.mkdir(parents=True, exist_ok=True)
     feed_rows = state.recent_changes(job.feed_runs)
+    digest = build_digest(changes, title=job.title, run_id=run_id, finished=finished, min_score=job.min_score,
+                          focus_label=_focus_label(job), models=models, moves=moves, rescored=rescored,
+                          inputs=inputs)
+    runs = state.runs()
     files = {
         "new_candidates.csv": changes_csv(changes, run_id),
-        "digest.html": digest_html(changes, title=job.title, run_id=run_id, finished=finished,
-                                   min_score=job.min_score, focus_label=_focus_label(job), models=models),
-        "feed.xml": atom_feed(feed_rows, job=job.name, title=job.title, updated=finished,
-                              feed_url=job.feed_url),
+        "digest.html": digest_html(digest),
+        "digest.md": digest_markdown(digest),
+        # without entries the feed is as old as the job's first run, so a quiet run never moves it
+        "feed.xml": atom_feed(feed_rows, job=job.name, title=job.title,
+                              updated=runs[0]["started"] if runs else finished, feed_url=job.feed_url),
     }
     latest = job.report_dir / "latest"
     latest.mkdir(parents=True, exist_ok=True)
