@@ -70,8 +70,8 @@ def test_job_fetches_exactly_the_selection_by_range_and_never_twice(crawl, helpe
         assert r1.exit_code == 0 and r1.status == "partial"
         assert _doc_urls(job) == {r.url for r in selected if r.kind == "page"}
         sites = {json.loads(line)["site"] for line in (job.state_dir / "candidates.jsonl").read_text().splitlines()}
-        assert {"klaster-borylipiny.pl", "klaster-hornarieka.sk", "trakia-digital.bg"} <= sites
-        assert not sites & {"gruenes-wiesenthal.de", "ptce-orvane.fr"}  # outside the TLD filter
+        assert {"klaster-borylipiny.pl", "klaster-hornarieka.sk", "zelenalhota.cz"} <= sites
+        assert not sites & {"gruenes-wiesenthal.de", "trakia-digital.bg"}  # outside the TLD filter
         warcs = sorted(p.name for p in job.crawl_dir.glob("cc-*.warc.gz"))
         assert len(warcs) == 1 and r1.counts["commoncrawl"]["fetched"] == len(pages)
 
@@ -94,19 +94,19 @@ def test_job_fetches_exactly_the_selection_by_range_and_never_twice(crawl, helpe
 def test_candidate_hosts_are_expanded_members_pages_first(crawl, helpers, tmp_path):
     with minicc.Server(crawl.root) as server:
         job = load_job(_job(helpers, tmp_path, crawl, server.url,
-                            'url_contains = ["O-KLASTR"]\nexpand_per_host = 1\n'))
+                            'tlds = ["pl"]\nurl_contains = ["O-KLASTR"]\nexpand_per_host = 1\n'))
         r1 = run_job(job)
-        first = {"https://www.klaster-borylipiny.pl/o-klastrze.html", "https://www.klaster-hornarieka.sk/o-klastri.html",
-                 "https://www.zelenalhota.cz/o-klastru.html"}
-        assert r1.counts["commoncrawl"]["fetched"] == 3
-        # one more page per candidate site: the members page, not the shorter news page of the same site
-        assert r1.counts["commoncrawl_expansion"]["fetched"] == 2
-        assert _doc_urls(job) == first | {"https://www.klaster-borylipiny.pl/czlonkowie.html",
-                                          "https://www.klaster-hornarieka.sk/clenovia.html"}
-        n = len(server.log)
-        assert n == 5 and all(rng for _, rng, _ in server.log)
-        r2 = run_job(job)  # each site is expanded once
-        assert len(server.log) == n and r2.new_files == []
+        assert r1.counts["commoncrawl"]["fetched"] == 1
+        # one more page of the candidate's site: its members page, not the site's shorter news page
+        assert r1.counts["commoncrawl_expansion"] == {"sites": 1, "records": 1, "fetched": 1, "failed": 0,
+                                                      "bytes": r1.counts["commoncrawl_expansion"]["bytes"],
+                                                      "requests": 1, "warcs": [f"cc-{r1.run_id}-expand-0000.warc.gz"]}
+        assert _doc_urls(job) == {"https://www.klaster-borylipiny.pl/o-klastrze.html",
+                                  "https://www.klaster-borylipiny.pl/czlonkowie.html"}
+        assert "klaster-borylipiny.pl" in (job.state_dir / "candidates.csv").read_text("utf-8")
+        assert len(server.log) == 2 and all(rng for _, rng, _ in server.log)
+        r2 = run_job(job)  # a site is expanded once
+        assert len(server.log) == 2 and r2.new_files == []
 
 
 def test_preview_counts_without_fetching(crawl, helpers, tmp_path, capsys):
