@@ -77,12 +77,14 @@ class MiniCC:
                 and r.tld in tlds]
 
 
-def _pages() -> list[tuple[str, str, str, bytes]]:
-    """(url, site, tld, body) for every sample page, sorted."""
+def _pages(copies: int = 1) -> list[tuple[str, str, str, bytes]]:
+    """(url, site, tld, body) for every sample page, sorted; ``copies`` > 1 adds ``?v=N`` variants."""
     out = []
     for f in sorted(SAMPLE_WEB.rglob("*.html")):
         site = f.parent.name
-        out.append((f"https://www.{site}/{f.name}", site, site.rsplit(".", 1)[-1], f.read_bytes()))
+        url = f"https://www.{site}/{f.name}"
+        for k in range(copies):
+            out.append((url if k == 0 else f"{url}?v={k}", site, site.rsplit(".", 1)[-1], f.read_bytes()))
     return out
 
 
@@ -102,12 +104,13 @@ def _record(writer, url: str, rtype: str, status: str, ctype: str, body: bytes):
                                      warc_headers_dict={"WARC-Date": "2026-09-15T10:00:00Z"})
 
 
-def build(root: Path, pages_per_file: int = 16) -> MiniCC:
-    """Write the mini crawl under ``root``: 2 WARC files, 2 Parquet index files."""
+def build(root: Path, pages_per_file: int = 16, copies: int = 1) -> MiniCC:
+    """Write the mini crawl under ``root``: 2 WARC files, 2 Parquet index files (``copies``: each
+    sample page that many times, for the benchmark)."""
     from warcio.warcwriter import WARCWriter
 
     cc = MiniCC(root)
-    pages = _pages()
+    pages = _pages(copies)
     filler_body = (SAMPLE_WEB / FILLER[1]).read_bytes()
     plan: list[list[tuple[str, str, str, str, str, bytes, str]]] = [[], []]  # (url, site, tld, langs, ...)
     for i, (url, site, tld, body) in enumerate(pages):
@@ -276,7 +279,8 @@ class Server:
         self.log: list[tuple[str, str | None, int]] = []
         handler = type("H", (RangeHandler,), {"root": root, "log": self.log, "faults": dict(faults or {}),
                                               "tripped": set(), "lock": threading.Lock()})
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server_cls = type("S", (http.server.ThreadingHTTPServer,), {"request_queue_size": 128})
+        self.httpd = server_cls(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

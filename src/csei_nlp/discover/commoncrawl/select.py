@@ -10,7 +10,8 @@ languages into URL patterns: each word folded to ASCII as slugs write it
 end, the words of a phrase joined by ``-``, ``_``, ``+``, ``.`` or an encoded
 space, and words in another script (Cyrillic, Greek) also in their
 percent-encoded UTF-8 form, as they stand in the index's ``url`` column.
-Acronyms (``=LAG``) are left out: three letters match too many URLs.
+Acronyms (``=LAG``) and one-word terms under five letters are left out: they
+are parts of too many unrelated URLs ("hub" in github, Czech "sítě" folded to "site").
 
 Host expansion asks, per site, for its "about", "members" and "partners" pages
 first: :data:`EXPANSION_PATHS` holds those words in the EU languages, as they
@@ -25,7 +26,7 @@ from ...pipeline.cues import available_languages, fold, load_terms
 from ...store.ccindex import IndexFilter
 from ..job import CommonCrawlSection, Job
 
-MIN_URL_TERM = 4  # shortest folded word used alone ("hub" would match github)
+MIN_URL_TERM = 5  # shortest word used alone: "hub" is in github, Czech "síť"/"sítě" fold to "sit"/"site"
 _SEP = r"(?:[-_+.]|%20)"
 _STEM_TAIL = r"[a-z0-9%]*"
 
@@ -61,7 +62,7 @@ def _word_pattern(word: str) -> list[str]:
         # lower-casing the URL does not lower-case an encoded capital, so the capitalised word too
         for form in dict.fromkeys((word, word[:1].upper() + word[1:])):
             out.append(re.escape(urllib.parse.quote(form, safe="").lower()) + tail)
-    return out
+    return list(dict.fromkeys(out))
 
 
 def term_patterns(groups: list[str], languages: list[str]) -> list[str]:
