@@ -35,8 +35,9 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -221,13 +222,23 @@ def fetch_one(prefix: str, rec: IndexRecord, settings: FetchSettings, limiter: R
 
 def fetch_all(prefix: str, records: list[IndexRecord], settings: FetchSettings, *,
               sleep: Callable[[float], None] = time.sleep) -> Iterator[Fetched]:
-    """Every record once, ``settings.concurrency`` at a time; yielded in the order of ``records``."""
+    """Every record once, ``settings.concurrency`` at a time; yielded in the order of ``records``.
+
+    At most four records per thread are fetched ahead of the one the caller waits for, so
+    memory stays bounded when one record is slow (its retries wait out their backoff)."""
     limiter = RateLimiter(settings.requests_per_s, sleep=sleep)
     if not records:
         return
+    ahead = 4 * settings.concurrency
     with ThreadPoolExecutor(max_workers=min(settings.concurrency, len(records)),
                             thread_name_prefix="cc-fetch") as pool:
-        yield from pool.map(lambda r: fetch_one(prefix, r, settings, limiter, sleep), records)
+        window: deque[Future[Fetched]] = deque()
+        for rec in records:
+            window.append(pool.submit(fetch_one, prefix, rec, settings, limiter, sleep))
+            if len(window) >= ahead:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
 
 
 def _fetch_batch(prefix: str, records: list[IndexRecord], settings: FetchSettings) -> list[Fetched]:
