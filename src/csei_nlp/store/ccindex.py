@@ -104,7 +104,8 @@ class CCIndex:
         import pyarrow as pa
 
         keys = list(exclude)
-        table = pa.table({"f": [k[0] for k in keys], "o": pa.array([k[1] for k in keys], pa.int64()),
+        table = pa.table({"f": pa.array([k[0] for k in keys], pa.string()),
+                          "o": pa.array([k[1] for k in keys], pa.int64()),
                           "l": pa.array([k[2] for k in keys], pa.int64())})
         self.con.register("csei_done", table)
         return ("NOT EXISTS (SELECT 1 FROM csei_done d WHERE d.f = i.warc_filename "
