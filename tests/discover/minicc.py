@@ -217,7 +217,8 @@ def index_schema():
 class RangeHandler(http.server.BaseHTTPRequestHandler):
     """Serves files under ``root``; honours ``Range: bytes=a-b``; logs (path, range, status).
 
-    ``faults`` maps (path, offset) to "503" or "short": that fault is served once, then the record."""
+    ``faults`` maps (path, offset) to "503" or "short" (served once, then the record), "down" (503
+    every time) or "whole" (the whole file with 200, as a server that ignores Range)."""
 
     root: Path
     log: list[tuple[str, str | None, int]]
@@ -246,9 +247,16 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
         key = (path, a)
         with self.lock:
             fault = self.faults.get(key) if key not in self.tripped else None
-            if fault:
+            if fault in ("503", "short"):
                 self.tripped.add(key)
-        if fault == "503":
+        if fault == "whole":
+            self._log(path, rng, 200)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
+        if fault in ("503", "down"):
             self._log(path, rng, 503)
             self.send_response(503, "Slow Down")
             self.send_header("Content-Length", "0")
@@ -277,7 +285,8 @@ class Server:
 
     def __init__(self, root: Path, faults: dict[tuple[str, int], str] | None = None) -> None:
         self.log: list[tuple[str, str | None, int]] = []
-        handler = type("H", (RangeHandler,), {"root": root, "log": self.log, "faults": dict(faults or {}),
+        self.faults = dict(faults or {})
+        handler = type("H", (RangeHandler,), {"root": root, "log": self.log, "faults": self.faults,
                                               "tripped": set(), "lock": threading.Lock()})
         server_cls = type("S", (http.server.ThreadingHTTPServer,), {"request_queue_size": 128})
         self.httpd = server_cls(("127.0.0.1", 0), handler)

@@ -109,6 +109,35 @@ def test_candidate_hosts_are_expanded_members_pages_first(crawl, helpers, tmp_pa
         assert len(server.log) == 2 and r2.new_files == []
 
 
+def test_transient_failures_are_asked_for_again_by_the_next_run_permanent_ones_never(crawl, helpers, tmp_path):
+    from csei_nlp.discover.commoncrawl.step import fetch_selection
+    from csei_nlp.discover.state import StateDB
+
+    sk = crawl.selected(["sk"])
+    down, whole = [r for r in sk if r.kind == "page"]
+    faults = {(down.warc_filename, down.offset): "down", (whole.warc_filename, whole.offset): "whole"}
+    with minicc.Server(crawl.root, faults) as server:
+        job = load_job(_job(helpers, tmp_path, crawl, server.url, 'tlds = ["sk"]\n'))
+        st = StateDB(job.state_dir)
+        try:
+            c1 = fetch_selection(job, st, "run-1")
+            assert (c1["fetched"], c1["failed"], c1["requests"]) == (0, 3, 3 + 1 + 1)  # 503: 1 + 2 retries
+            fails = {f["url"]: f for f in map(json.loads, (job.state_dir / "failures.jsonl").read_text("utf-8").splitlines())}
+            assert (fails[down.url]["reason"], fails[down.url]["attempts"], fails[down.url]["retry_next_run"]) == (
+                "http_503", 3, True)
+            # a server that ignores Range would send the whole file: not read, not retried
+            assert (fails[whole.url]["reason"], fails[whole.url]["retry_next_run"]) == ("range_ignored", False)
+            server.faults.clear()
+            n = len(server.log)
+            c2 = fetch_selection(job, st, "run-2")  # only the transient failure is asked for again
+            assert server.log[n:] == [(down.warc_filename, down.range, 206)] and c2["fetched"] == 1
+            c3 = fetch_selection(job, st, "run-3")
+            assert c3["records"] == 0 and len(server.log) == n + 1
+            assert st.cc_counts() == {"failed": 2, "fetched": 1}
+        finally:
+            st.close()
+
+
 def test_preview_counts_without_fetching(crawl, helpers, tmp_path, capsys):
     job_file = _job(helpers, tmp_path, crawl, "http://127.0.0.1:9/", 'url_terms = "self_designation"\n')
     assert main(["cc", "preview", "--job", str(job_file), "--format", "json", "--samples", "50"]) == 0
