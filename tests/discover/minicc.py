@@ -237,11 +237,7 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
         data = f.read_bytes()
         m = re.fullmatch(r"bytes=(\d+)-(\d+)", rng or "")
         if not m:
-            self._log(path, rng, 200)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self._whole_file(path, rng, data)
             return
         a, b = int(m.group(1)), int(m.group(2))
         key = (path, a)
@@ -250,11 +246,7 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
             if fault in ("503", "short"):
                 self.tripped.add(key)
         if fault == "whole":
-            self._log(path, rng, 200)
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self._whole_file(path, rng, data)
             return
         if fault in ("503", "down"):
             self._log(path, rng, 503)
@@ -271,6 +263,13 @@ class RangeHandler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body[: len(body) // 2] if fault == "short" else body)
         if fault == "short":
             self.close_connection = True
+
+    def _whole_file(self, path: str, rng: str | None, data: bytes) -> None:
+        self._log(path, rng, 200)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _log(self, path: str, rng: str | None, status: int) -> None:
         with self.lock:

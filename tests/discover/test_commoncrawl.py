@@ -212,7 +212,8 @@ def test_fetch_runs_as_ray_tasks(crawl):
     rows = [r for r in crawl.rows if r.kind in ("page", "missing")]
     recs = [IndexRecord(r.url, r.site, r.tld, r.languages, r.mime, r.warc_filename, r.offset, r.length)
             for r in rows]
-    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    # address="local": a new instance of our own, even if another process on this machine runs one
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         out = list(fetch_ray(str(crawl.root), recs, FetchSettings(concurrency=4, requests_per_s=0), batch_size=8))
     finally:
