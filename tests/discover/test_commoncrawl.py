@@ -182,6 +182,11 @@ def test_local_folder_prefix_and_rate_limit(crawl):
     out = list(fetch_all(str(crawl.root), recs, FetchSettings(concurrency=3, requests_per_s=0)))
     assert all(f.ok and f.attempts == 1 for f in out)
     assert [check_record(f.data) for f in out] == [r.url for r in rows]
+    # an index row whose offset holds another URL's record (a wrong or stale index) is not kept
+    wrong = IndexRecord(rows[1].url, *[getattr(recs[0], k) for k in
+                                       ("site", "tld", "languages", "mime", "warc_filename", "offset", "length")])
+    (bad,) = fetch_all(str(crawl.root), [wrong], FetchSettings(requests_per_s=0))
+    assert (bad.ok, bad.reason, bad.attempts, bad.retry_later) == (False, "mismatch", 1, False)
     t = [0.0]
     waits: list[float] = []
     lim = RateLimiter(4.0, clock=lambda: t[0], sleep=waits.append)

@@ -31,6 +31,8 @@ SELECT_COLUMNS = ("url", "url_host_tld", "url_host_registered_domain", "url_path
                   "content_mime_detected", "fetch_status", "warc_filename", "warc_record_offset",
                   "warc_record_length")
 _REMOTE_PACKAGES = {"s3": "s3fs", "http": "aiohttp", "https": "aiohttp"}
+# a host that is an IP address has no registered domain: the host in the URL stands in for it
+_SITE = "coalesce(url_host_registered_domain, regexp_extract(url, '^[A-Za-z]+://([^/:?#]+)', 1))"
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class CCIndex:
         where = self._where(f, params) + " AND " + self._exclude(exclude)
         # md5(url): a stable pseudo-random order, so a capped selection is a sample of every WARC file
         # and the next run's selection continues where this one stopped
-        sql = (f"SELECT url, url_host_registered_domain AS site, url_host_tld AS tld, "
+        sql = (f"SELECT url, {_SITE} AS site, coalesce(url_host_tld, '') AS tld, "
                f"coalesce(content_languages, '') AS languages, content_mime_detected AS mime, warc_filename, "
                f"CAST(warc_record_offset AS BIGINT) AS \"offset\", CAST(warc_record_length AS BIGINT) AS length "
                f"FROM {self._source()} i WHERE {where} ORDER BY md5(url), warc_filename, \"offset\"")
@@ -166,7 +168,7 @@ class CCIndex:
         params += [first_pattern or "$^", per_host]
         sql = f"""
 WITH h AS (
-  SELECT url, url_host_registered_domain AS site, url_host_tld AS tld,
+  SELECT url, {_SITE} AS site, coalesce(url_host_tld, '') AS tld,
          coalesce(content_languages, '') AS languages, content_mime_detected AS mime, warc_filename,
          CAST(warc_record_offset AS BIGINT) AS "offset", CAST(warc_record_length AS BIGINT) AS length,
          lower(coalesce(url_path, '')) AS path, split_part(coalesce(content_languages, ''), ',', 1) AS lang

@@ -45,7 +45,8 @@ from typing import Any
 from ...store.ccindex import IndexRecord
 
 # Reasons a retry cannot change (the record is not requested again, not even by a later run).
-PERMANENT = frozenset({"not_found", "forbidden", "bad_range", "range_ignored", "corrupt", "http_error"})
+PERMANENT = frozenset({"not_found", "forbidden", "bad_range", "range_ignored", "corrupt", "mismatch",
+                       "http_error"})
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,10 @@ def fetch_one(prefix: str, rec: IndexRecord, settings: FetchSettings, limiter: R
         limiter.acquire()
         try:
             data = read_range(prefix, rec, settings)
-            check_record(data)
+            uri = check_record(data)
+            if uri != rec.url:  # a valid record, but not the one the index row names (a wrong offset)
+                raise FetchError("mismatch", f"{source_of(prefix, rec)} at offset {rec.offset} holds {uri!r}, "
+                                             f"not {rec.url!r}")
             return Fetched(rec, data, attempts=attempt)
         except FetchError as exc:
             if not exc.transient or attempt > settings.retries:
