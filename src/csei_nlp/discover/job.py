@@ -298,8 +298,7 @@ def load_job(path: str | Path) -> Job:
     if cc is not None:
         cc = replace(cc, index=[x if "://" in x else str(_resolve(base, x)) for x in cc.index],
                      warc_prefix=cc.warc_prefix if "://" in cc.warc_prefix
-                     else str(_resolve(base, cc.warc_prefix)) + "/",
-                     tlds=[t.lower() for t in cc.tlds])
+                     else str(_resolve(base, cc.warc_prefix)) + "/")
     return Job(
         path=p, name=j.name, state_dir=_resolve(base, j.state).resolve(),
         report_dir=_resolve(base, rep.dir).resolve(),
