@@ -22,6 +22,7 @@ import dataclasses
 import hashlib
 import json
 import tomllib
+import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields
 from importlib import resources
@@ -258,6 +259,13 @@ def _coerce(tp: Any, value: Any) -> tuple[bool, Any]:
     raise TypeError(f"unsupported configuration type {tp!r}")
 
 
+def _subsection(tp: Any) -> type | None:
+    """The dataclass of a nested table field (``Sub`` or ``Sub | None``), else None."""
+    args = [a for a in typing.get_args(tp) if a is not type(None)] if typing.get_origin(tp) in (
+        typing.Union, types.UnionType) else [tp]
+    return args[0] if len(args) == 1 and dataclasses.is_dataclass(args[0]) else None
+
+
 def _num(x: float) -> str:
     return f"{x:g}"
 
@@ -289,6 +297,12 @@ def _section(cls: type[T], name: str, values: dict[str, Any], origin_of: dict[st
                 raise ConfigError(f"{where}: missing required key '{f.name}' in [{name}]")
             continue
         tp, given = hints[f.name], values[f.name]
+        sub = _subsection(tp)
+        if sub is not None:  # a nested table such as a job file's [inputs.commoncrawl]
+            if not isinstance(given, dict):
+                raise ConfigError(f"{where}: [{name}] {f.name} must be a table [{name}.{f.name}], got {given!r}")
+            kwargs[f.name] = _section(sub, f"{name}.{f.name}", given, {}, where)
+            continue
         ok, value = _coerce(tp, given)
         if not ok:
             raise ConfigError(f"{where}: [{name}] {f.name}: expected {_expected(tp)}, got {given!r}")

@@ -1,4 +1,5 @@
-"""Command line for discovery jobs: ``csei discover``, ``csei runs``, ``csei queries``, ``csei schedule``.
+"""Command line for discovery jobs: ``csei discover``, ``csei runs``, ``csei queries``, ``csei schedule``
+and ``csei cc preview``.
 
 Registered into the main ``csei`` parser by ``csei_nlp.cli``, which calls :func:`register`.
 ``discover`` follows cron/systemd conventions: silent on success unless
@@ -18,7 +19,8 @@ from ..cliargs import SubParsers, add_job, add_verbose
 def _cmd_discover(args: argparse.Namespace) -> int:
     from .runner import run_job_file
 
-    code, res = run_job_file(args.job, prog="csei discover", verbose=args.verbose, strict=args.strict)
+    code, res = run_job_file(args.job, prog="csei discover", verbose=args.verbose, strict=args.strict,
+                             engine=args.engine, address=args.address)
     if res is None:
         return code
     if res.exit_code:
@@ -78,6 +80,22 @@ def _cmd_queries(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cc(args: argparse.Namespace) -> int:
+    from ..errors import ConfigError
+    from .commoncrawl.step import preview, render_preview
+    from .job import load_job
+
+    job = load_job(args.job)
+    if job.commoncrawl is None:
+        raise ConfigError(f"{job.path}: the job has no [inputs.commoncrawl] table")
+    p = preview(job, samples=args.samples)
+    if args.format == "json":
+        print(json.dumps(p, ensure_ascii=False, indent=1))
+    else:
+        sys.stdout.write(render_preview(job, p))
+    return 0
+
+
 def _cmd_schedule(args: argparse.Namespace) -> int:
     from .schedule import make_scheduler
 
@@ -103,7 +121,25 @@ def register(sub: SubParsers) -> None:
     add_job(d)
     add_verbose(d, help="log each step to stderr and a summary to stdout")
     d.add_argument("--strict", action="store_true", help="exit 4 when some inputs failed")
+    d.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="where Common Crawl records are fetched and shards scanned: this machine (default) "
+                        "or a Ray cluster (many concurrent range reads per task)")
+    d.add_argument("--address", metavar="ADDR",
+                   help="Ray cluster address (ray://head:10001 or head:6379); default $RAY_ADDRESS or a local instance")
     d.set_defaults(func=_cmd_discover)
+
+    c = sub.add_parser("cc", help="Common Crawl input of a discovery job: preview its selection",
+                       description="`preview` queries the job's Common Crawl index with its [inputs.commoncrawl] "
+                                   "filters and shows what the next run would fetch, without fetching anything: "
+                                   "counts by TLD, language and MIME type, bytes to fetch, sample URLs.")
+    cc_sub = c.add_subparsers(dest="cc_command", required=True, metavar="ACTION")
+    pv = cc_sub.add_parser("preview", help="show the selection without fetching",
+                           description="Counts by TLD and language, bytes to fetch and sample URLs of the records "
+                                       "the next `csei discover` run would fetch (already fetched ones left out).")
+    add_job(pv)
+    pv.add_argument("--samples", type=int, default=10, metavar="N", help="sample URLs to show (default 10)")
+    pv.add_argument("--format", choices=["text", "json"], default="text", help="output format (default text)")
+    pv.set_defaults(func=_cmd_cc)
 
     r = sub.add_parser("runs", help="list the run history of a discovery job")
     add_job(r)

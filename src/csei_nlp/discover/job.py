@@ -26,7 +26,7 @@ import glob
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .. import config as config_mod
 from ..config import Config, setting
@@ -55,15 +55,54 @@ class JobSection:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CommonCrawlSection:
+    """``[inputs.commoncrawl]``: select records from Common Crawl's columnar index and fetch them by
+    byte range (:mod:`csei_nlp.discover.commoncrawl`)."""
+
+    index: list[str]  # Parquet files or globs: local, https:// or s3:// (read through fsspec)
+    warc_prefix: str = "https://data.commoncrawl.org/"  # joined with warc_filename; a local folder works too
+    tlds: list[str] = field(default_factory=list)  # url_host_tld; empty = any
+    url_contains: list[str] = field(default_factory=list)  # any substring, case-insensitive; empty = any
+    url_terms: Literal["", "self_designation", "legal_form", "self_designation+legal_form"] = ""
+    languages: list[str] = field(default_factory=list)  # ISO 639-3 codes as in content_languages
+    max_records: int = setting(ge=0, default=100_000)  # records fetched per run (0: none, preview only)
+    expand_per_host: int = setting(ge=0, default=10)  # more pages of a host that yields a candidate; 0 = off
+    concurrency: int = setting(ge=1, le=512, default=16)  # range requests in flight (per Ray task with --engine ray)
+    requests_per_s: float = setting(ge=0, default=10.0)  # all requests together; 0 = no limit
+    retries: int = setting(ge=0, le=20, default=4)
+    backoff_s: float = setting(ge=0, default=1.0)  # first retry waits this long, then twice as long each time
+    timeout_s: float = setting(gt=0, default=60.0)
+    records_per_warc: int = setting(ge=1, default=1000)
+
+    def problems(self) -> list[tuple[str | None, str]]:
+        if not self.index or any(not x.strip() for x in self.index):
+            return [("index", "must list at least one Parquet file, folder or glob (local, https:// or s3://)")]
+        if not self.warc_prefix.strip() or ("://" in self.warc_prefix
+                                            and not self.warc_prefix.startswith(("http://", "https://"))):
+            return [("warc_prefix", "must be an http(s) URL (https://data.commoncrawl.org/) or a local folder, "
+                                    f"got {self.warc_prefix!r}")]
+        bad = [l for l in self.languages if not re.fullmatch(r"[a-z]{3}", l)]
+        if bad:
+            return [("languages", f"takes ISO 639-3 codes as in the index's content_languages "
+                                  f"(pol, ces, slk ...), got {bad[0]!r}")]
+        bad = [t for t in self.tlds if not re.fullmatch(r"[a-z0-9-]+", t)]
+        if bad:
+            return [("tlds", f"takes lowercase top-level domains without a dot (pl, cz ...), got {bad[0]!r}")]
+        return []
+
+
+@dataclass(frozen=True, kw_only=True)
 class InputsSection:
     paths: list[str] = field(default_factory=list)
     seeds: list[str] = field(default_factory=list)
     seed_urls: list[str] = field(default_factory=list)
     forget_missing: bool = False
+    commoncrawl: CommonCrawlSection | None = None
 
     def problems(self) -> list[tuple[str | None, str]]:
-        if not self.paths and not self.seeds and not self.seed_urls:
-            return [(None, "needs 'paths', 'seeds' or 'seed_urls': the job has nothing to read")]
+        if not self.paths and not self.seeds and not self.seed_urls and self.commoncrawl is None:
+            return [(None, "needs 'paths', 'seeds', 'seed_urls' or an [inputs.commoncrawl] table: "
+                           "the job has nothing to read")]
         return []
 
 
@@ -159,6 +198,8 @@ class Job:
     cron: str
     timezone: str
     cfg: Config
+    commoncrawl: CommonCrawlSection | None = None  # paths resolved against the job folder
+    languages: list[str] = field(default_factory=list)  # the focus languages (the CEE ones under cee = true)
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
 
     @property
@@ -247,12 +288,17 @@ def load_job(path: str | Path) -> Job:
     parse_cron(f.schedule.cron, f.schedule.timezone, origin=f"{p}: [schedule] cron")
 
     langs = [l.lower() for l in foc.languages]
-    prefer = [l.lower() for l in f.crawl.prefer_languages] or langs
-    if not prefer and foc.cee:
+    focus_langs = langs
+    if not focus_langs and foc.cee:
         from .queries import cee_languages
 
-        prefer = list(cee_languages())
-    crawl = replace(f.crawl, prefer_languages=prefer)
+        focus_langs = list(cee_languages())
+    crawl = replace(f.crawl, prefer_languages=[l.lower() for l in f.crawl.prefer_languages] or focus_langs)
+    cc = inp.commoncrawl
+    if cc is not None:
+        cc = replace(cc, index=[x if "://" in x else str(_resolve(base, x)) for x in cc.index],
+                     warc_prefix=cc.warc_prefix if "://" in cc.warc_prefix
+                     else str(_resolve(base, cc.warc_prefix)) + "/")
     return Job(
         path=p, name=j.name, state_dir=_resolve(base, j.state).resolve(),
         report_dir=_resolve(base, rep.dir).resolve(),
@@ -263,5 +309,5 @@ def load_job(path: str | Path) -> Job:
         focus_languages=langs, min_score=thr.min_score, include_known=thr.include_known,
         title=rep.title or f"CSEI discovery: {j.name}", feed_url=rep.feed_url,
         feed_runs=rep.feed_runs, crawl=crawl, cron=f.schedule.cron,
-        timezone=f.schedule.timezone, cfg=cfg, raw=data,
+        timezone=f.schedule.timezone, cfg=cfg, commoncrawl=cc, languages=focus_langs, raw=data,
     )

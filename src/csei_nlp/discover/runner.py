@@ -141,15 +141,15 @@ class _Log:
             print(f"[discover] {msg}", file=sys.stderr, flush=True)
 
 
-def run_job_file(path: str | Path, *, prog: str, verbose: bool = False,
-                 strict: bool = False) -> tuple[int, RunResult | None]:
+def run_job_file(path: str | Path, *, prog: str, verbose: bool = False, strict: bool = False,
+                 engine: str = "local", address: str | None = None) -> tuple[int, RunResult | None]:
     """Load and run one job file for a command line (``csei discover``, ``csei schedule``).
 
     A lock held by another run or a bad job file is not a failed run: it becomes one
     line on stderr starting with ``prog`` and its exit code, with no result.
     """
     try:
-        res = run_job(load_job(path), verbose=verbose, strict=strict)
+        res = run_job(load_job(path), verbose=verbose, strict=strict, engine=engine, address=address)
     except LockedError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_LOCKED, None
@@ -160,11 +160,13 @@ def run_job_file(path: str | Path, *, prog: str, verbose: bool = False,
 
 
 def run_job(job: Job, *, verbose: bool = False, strict: bool = False,
-            hook: Callable[[str, dict[str, Any]], None] | None = None) -> RunResult:
+            hook: Callable[[str, dict[str, Any]], None] | None = None,
+            engine: str = "local", address: str | None = None) -> RunResult:
     """Run ``job`` once; return its result (never raises for bad input, raises LockedError/ConfigError).
 
     ``hook(event, info)`` is called at each step boundary ("planned", "shard_done",
     "shard_merged", "ranked", "reported"); the tests use it to kill a run at those points.
+    ``engine`` "ray" fetches Common Crawl records and scans shards on a Ray cluster (``address``).
     """
     log = _Log(verbose)
     hook = hook or (lambda event, info: None)
@@ -174,7 +176,7 @@ def run_job(job: Job, *, verbose: bool = False, strict: bool = False,
                 f"(started {lock.stale.get('started')})")
         state = StateDB(job.state_dir)
         try:
-            res = _run_locked(job, state, log, hook, strict)
+            res = _run_locked(job, state, log, hook, strict, engine, address)
         finally:
             state.close()
         res.stale_lock = lock.stale
@@ -182,7 +184,7 @@ def run_job(job: Job, *, verbose: bool = False, strict: bool = False,
 
 
 def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[str, Any]], None],
-                strict: bool) -> RunResult:
+                strict: bool, engine: str = "local", address: str | None = None) -> RunResult:
     t0 = time.monotonic()
     interrupted = state.interrupted_run()
     if interrupted:
@@ -216,58 +218,36 @@ def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[s
                 counts["crawl"] = stats.as_dict()
                 log(f"crawled {stats.fetched} pages from {len(seeds)} seeds into {warc.name}")
 
-        # 2. plan: finish shards an interrupted run left, then the new or changed inputs
-        pending = state.pending_shards()
-        in_pending = {f.path for s in pending for f in s.files}
-        paths = job.expand_inputs()
-        known = state.known_inputs()
-        todo, touched, unreadable = scan_inputs(paths, known, fingerprint, in_pending)
-        for f in touched:
-            state.touch_input(f)
-        new_shards = state.plan_shards(run_id, todo, job.shard_size, fingerprint)
-        shards = pending + new_shards
-        res.new_files = [f.path for s in shards for f in s.files]
-        res.shards = [s.id for s in shards]
-        current = {str(p) for p in paths}
-        missing = sorted(p for p in known if p not in current)
-        log(f"{len(paths)} input files: {len(todo)} new or changed, {len(in_pending)} pending from an "
-            f"interrupted run, {len(unreadable)} unreadable, {len(missing)} gone; {len(shards)} shards")
-        hook("planned", {"shards": res.shards})
+        # 1b. Common Crawl: select new records in the index, fetch them by byte range into WARC files
+        cc_fetch = None
+        if job.commoncrawl is not None:
+            from .commoncrawl.step import expand_hosts, fetch_selection
 
-        # 3. shards: scan each one atomically, then merge it into the cumulative store
+            counts["commoncrawl"] = cc_fetch = fetch_selection(job, state, run_id, engine=engine,
+                                                               address=address, log=log)
+
         store = Store(job.state_dir / "store")
         try:
-            if job.forget_missing and missing:
-                store.delete_sources(missing)
-                state.forget_inputs(missing)
-            from ..scan import run_scan
-
             shard_counts: dict[str, int] = {"seen": 0, "ok": 0, "skipped": 0, "failed": 0}
-            for shard in shards:
-                final = state.shard_dir(shard.id)
-                if not state.shard_done(shard.id):
-                    tmp = final.with_name(final.name + ".tmp")
-                    clear_dir(tmp)
-                    clear_dir(final)  # a folder without _DONE is never trusted
-                    summary = run_scan([f.path for f in shard.files], tmp, job.cfg)
-                    write_marker(tmp, {"shard": shard.id, "run_id": run_id, "counts": summary.counts(),
-                                       "files": [f.path for f in shard.files]})
-                    os.replace(tmp, final)
-                    fsync_dir(final.parent)
-                    log(f"shard {shard.id}: {len(shard.files)} files, {summary.ok} ok, "
-                        f"{summary.skipped} skipped, {summary.failed} failed")
-                    hook("shard_done", {"shard": shard.id})
-                marker = json.loads((final / "_DONE").read_text("utf-8"))
-                store.merge_from(final, replace_sources=[f.path for f in shard.files])
-                state.shard_merged(shard, run_id, marker["counts"])
-                for k in shard_counts:
-                    shard_counts[k] += int(marker["counts"].get(k, 0))
-                hook("shard_merged", {"shard": shard.id})
-            if (final_models := _shard_models(state, shards)):
-                models["scan"] = final_models
+            # a second round scans the pages that host expansion fetched after the first ranking
+            for round_no in (1, 2):
+                paths, unreadable, missing, shards = _plan(job, state, run_id, fingerprint, res, log, hook,
+                                                            round_no)
+                if job.forget_missing and missing:
+                    store.delete_sources(missing)
+                    state.forget_inputs(missing)
+                _scan_shards(job, state, store, run_id, shards, shard_counts, log, hook, engine, address)
+                if (final_models := _shard_models(state, shards)):
+                    models["scan"] = final_models
 
-            # 4. rank the whole cumulative store
-            cands = _rank(store, job.cfg)
+                # 4. rank the whole cumulative store
+                cands = _rank(store, job.cfg)
+                if round_no == 2 or cc_fetch is None:
+                    break
+                counts["commoncrawl_expansion"] = expanded = expand_hosts(
+                    job, state, run_id, cands, engine=engine, address=address, log=log)
+                if not expanded.get("fetched"):
+                    break
             store.replace_candidates(cands, run_id)
             store_counts = store.counts()
         finally:
@@ -290,15 +270,18 @@ def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[s
         state.save_snapshot(run_id, [snapshot_row(c) for c in cands])
         hook("reported", {"report_dir": str(res.report_dir)})
 
-        counts.update({"inputs": len(paths), "new_or_changed": len(res.new_files), "shards": len(shards),
+        counts.update({"inputs": len(paths), "new_or_changed": len(res.new_files), "shards": len(res.shards),
                        "unreadable": len(unreadable), "gone": len(missing), "processed": shard_counts,
                        "store": store_counts, "candidates": len(cands),
                        "changes": {k: sum(1 for c in changes if c["change"] == k) for k in CHANGE_ORDER}})
         res.counts = counts
-        if shard_counts["failed"] or unreadable:
+        cc_failed = sum(int(counts.get(k, {}).get("failed", 0)) for k in ("commoncrawl", "commoncrawl_expansion"))
+        if shard_counts["failed"] or unreadable or cc_failed:
             res.status = "partial"
             res.message = (f"{shard_counts['failed']} inputs failed, {len(unreadable)} unreadable; "
                            f"see {job.state_dir / 'store'} (failures table)")
+            if cc_failed:
+                res.message += f"; {cc_failed} Common Crawl records failed (see {job.state_dir / 'failures.jsonl'})"
             if strict:
                 res.exit_code = EXIT_PARTIAL
         state.finish_run(run_id, finished=finished, status=res.status, exit_code=res.exit_code,
@@ -318,6 +301,58 @@ def _run_locked(job: Job, state: StateDB, log: _Log, hook: Callable[[str, dict[s
                          inputs=res.new_files, counts=counts, models=models,
                          duration_s=time.monotonic() - t0, message=res.message)
         return res
+
+
+def _plan(job: Job, state: StateDB, run_id: str, fingerprint: str, res: RunResult, log: _Log,
+          hook: Callable[[str, dict[str, Any]], None], round_no: int
+          ) -> tuple[list[Path], list[str], list[str], list[Any]]:
+    """2. plan: finish shards an interrupted run left, then the new or changed inputs."""
+    pending = state.pending_shards()
+    in_pending = {f.path for s in pending for f in s.files}
+    paths = job.expand_inputs()
+    known = state.known_inputs()
+    todo, touched, unreadable = scan_inputs(paths, known, fingerprint, in_pending)
+    for f in touched:
+        state.touch_input(f)
+    new_shards = state.plan_shards(run_id, todo, job.shard_size, fingerprint)
+    shards = pending + new_shards
+    res.new_files = list(dict.fromkeys(res.new_files + [f.path for s in shards for f in s.files]))
+    res.shards = list(dict.fromkeys(res.shards + [s.id for s in shards]))
+    current = {str(p) for p in paths}
+    missing = sorted(p for p in known if p not in current)
+    log(f"{len(paths)} input files: {len(todo)} new or changed, {len(in_pending)} pending from an "
+        f"interrupted run, {len(unreadable)} unreadable, {len(missing)} gone; {len(shards)} shards"
+        + (" (after host expansion)" if round_no > 1 else ""))
+    hook("planned", {"shards": [s.id for s in shards], "round": round_no})
+    return paths, unreadable, missing, shards
+
+
+def _scan_shards(job: Job, state: StateDB, store: Store, run_id: str, shards: list[Any],
+                 shard_counts: dict[str, int], log: _Log, hook: Callable[[str, dict[str, Any]], None],
+                 engine: str, address: str | None) -> None:
+    """3. shards: scan each one atomically, then merge it into the cumulative store."""
+    from ..scan import run_scan
+
+    for shard in shards:
+        final = state.shard_dir(shard.id)
+        if not state.shard_done(shard.id):
+            tmp = final.with_name(final.name + ".tmp")
+            clear_dir(tmp)
+            clear_dir(final)  # a folder without _DONE is never trusted
+            summary = run_scan([f.path for f in shard.files], tmp, job.cfg, engine=engine, address=address)
+            write_marker(tmp, {"shard": shard.id, "run_id": run_id, "counts": summary.counts(),
+                               "files": [f.path for f in shard.files]})
+            os.replace(tmp, final)
+            fsync_dir(final.parent)
+            log(f"shard {shard.id}: {len(shard.files)} files, {summary.ok} ok, "
+                f"{summary.skipped} skipped, {summary.failed} failed")
+            hook("shard_done", {"shard": shard.id})
+        marker = json.loads((final / "_DONE").read_text("utf-8"))
+        store.merge_from(final, replace_sources=[f.path for f in shard.files])
+        state.shard_merged(shard, run_id, marker["counts"])
+        for k in shard_counts:
+            shard_counts[k] += int(marker["counts"].get(k, 0))
+        hook("shard_merged", {"shard": shard.id})
 
 
 def _shard_models(state: StateDB, shards: list[Any]) -> dict[str, Any] | None:

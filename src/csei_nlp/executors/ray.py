@@ -63,7 +63,7 @@ def _timeout_for(raw: RawInput, cfg: Config) -> float:
     return float(cfg.scan.doc_timeout_s)
 
 
-def _ensure_ray(address: str | None, workers: int | None) -> tuple[Any, bool]:
+def ensure_ray(address: str | None, workers: int | None) -> tuple[Any, bool]:
     """Connect to ``address`` (or an already running driver session, or a new local instance).
 
     Returns the ray module and whether this call started the session (and so
@@ -107,7 +107,7 @@ def run(raws: Iterable[RawInput], cfg: Config, *, address: str | None = None,
     if batch_size < 1:
         raise ConfigError(f"the Ray executor's batch_size must be >= 1, got {batch_size}")
     workers = int(cfg.scan.workers) if workers is None else workers
-    ray, owned = _ensure_ray(address, workers)
+    ray, owned = ensure_ray(address, workers)
     try:
         remote = ray.remote(max_retries=0, num_cpus=1)(_process_stream)
         cfg_ref = ray.put(cfg)

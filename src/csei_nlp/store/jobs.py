@@ -38,6 +38,12 @@ CREATE TABLE IF NOT EXISTS changes (
   run_id TEXT NOT NULL, seq INTEGER NOT NULL, site TEXT NOT NULL, change TEXT NOT NULL,
   row TEXT NOT NULL, finished TEXT NOT NULL, PRIMARY KEY (run_id, site, change)
 );
+CREATE TABLE IF NOT EXISTS cc_records (
+  warc_filename TEXT NOT NULL, "offset" INTEGER NOT NULL, length INTEGER NOT NULL, url TEXT NOT NULL,
+  site TEXT NOT NULL, kind TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, retry INTEGER NOT NULL,
+  attempts INTEGER NOT NULL, warc TEXT, run_id TEXT NOT NULL, PRIMARY KEY (warc_filename, "offset", length)
+);
+CREATE TABLE IF NOT EXISTS cc_expanded (site TEXT PRIMARY KEY, run_id TEXT NOT NULL, records INTEGER NOT NULL);
 """
 
 
@@ -51,6 +57,23 @@ class InputFile:
     size: int
     mtime_ns: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class CCOutcome:
+    """What became of one Common Crawl record a run asked for (``cc_records``)."""
+
+    warc_filename: str
+    offset: int
+    length: int
+    url: str
+    site: str
+    kind: str  # "select" (the job's filters) or "expand" (more pages of a candidate's host)
+    status: str  # "fetched" or "failed"
+    reason: str = ""
+    retry: bool = False  # a failed record a later run asks for again (a transient reason)
+    attempts: int = 1
+    warc: str = ""  # the job's WARC file that holds it
 
 
 @dataclass(frozen=True)
@@ -192,3 +215,35 @@ class JobStore:
             for r in self.conn.execute("SELECT * FROM changes WHERE run_id=? ORDER BY seq", (rid,)):
                 out.append({**json.loads(r["row"]), "run_id": r["run_id"], "finished": r["finished"]})
         return out
+
+    # Common Crawl records ---------------------------------------------------
+    def cc_skip_keys(self) -> list[tuple[str, int, int]]:
+        """(warc_filename, offset, length) of every record not to request again: fetched, or failed
+        for a reason that a retry would not change."""
+        rows = self.conn.execute(
+            'SELECT warc_filename, "offset", length FROM cc_records WHERE status=\'fetched\' OR retry=0')
+        return [(r[0], int(r[1]), int(r[2])) for r in rows]
+
+    def cc_record(self, outcomes: Iterable[CCOutcome], run_id: str) -> None:
+        """Record what became of a batch of records, in one transaction (after their WARC is on disk)."""
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO cc_records VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(o.warc_filename, o.offset, o.length, o.url, o.site, o.kind, o.status, o.reason or None,
+                  int(o.retry), o.attempts, o.warc or None, run_id) for o in outcomes])
+
+    def cc_counts(self) -> dict[str, int]:
+        """Records by status (``fetched``, ``failed``) over every run."""
+        return {r[0]: int(r[1]) for r in self.conn.execute(
+            "SELECT status, COUNT(*) FROM cc_records GROUP BY status ORDER BY status")}
+
+    def cc_fetched_sites(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT DISTINCT site FROM cc_records WHERE status='fetched'")}
+
+    def cc_expanded_sites(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT site FROM cc_expanded")}
+
+    def cc_mark_expanded(self, counts: dict[str, int], run_id: str) -> None:
+        with self.conn:
+            self.conn.executemany("INSERT OR REPLACE INTO cc_expanded VALUES (?,?,?)",
+                                  [(site, run_id, n) for site, n in counts.items()])
