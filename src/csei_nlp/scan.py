@@ -137,7 +137,13 @@ def run_scan(paths: list[str | Path], out_dir: str | Path, cfg: Config | None = 
     dim = int((tagging.embedder_info or {}).get("dim", 0))
     try:
         raws = iter_inputs([Path(p) for p in paths], cfg)
-        for doc in resume.documents(raws, lambda rest: execute(rest, cfg, tagging, bars.read), tagging, bars):
+
+        def process_rest(rest: Iterator[RawInput]) -> Iterator[Document]:
+            if tagging.enabled:
+                return execute(rest, cfg, tagging, bars.read)
+            return _marked_untagged(execute(rest, cfg, None, bars.read), tagging)
+
+        for doc in resume.documents(raws, process_rest, tagging, bars):
             sources.add(doc.source)
             if doc.status == "ok":
                 dup = dedup.add(doc.id, doc.text)
@@ -205,6 +211,14 @@ def _executor(engine: str, address: str | None) -> Any:
 
         return run_ray
     raise ConfigError(f"unknown engine {engine!r}: use 'local' or 'ray'")
+
+
+def _marked_untagged(docs: Iterator[Document], tagging: Any) -> Iterator[Document]:
+    """With classification off there is no model work: the driver records why (cheap)."""
+    for doc in docs:
+        if doc.status == "ok":
+            tagging.tag([doc])
+        yield doc
 
 
 class _Resume:
