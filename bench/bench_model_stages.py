@@ -1,6 +1,6 @@
 """The model stages on the workers and on Ray (issue 11): every figure side by side in one run.
 
-    python bench/bench_model_stages.py [--pages 200] [--sizes 1000,5000] [--skip ray,memory]
+    python bench/bench_model_stages.py [--pages 200] [--sizes 1000,5000] [--skip ray,memory] [--name NAME]
 
 1. workers: an uncached scan (``[embed] cache = false``, cascade off so that every
    page is embedded) with 1 and with 2 local workers, 1 model thread each: wall
@@ -162,6 +162,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="1000,5000", help="two corpus sizes for the memory figure (10000,100000 "
                                                         "for the issue's goal)")
     ap.add_argument("--skip", default="", help="comma-separated: workers, ray, memory, gpu")
+    ap.add_argument("--name", default="model_stages", help="results file name (bench/results/NAME.json, .md)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -218,8 +219,8 @@ def main() -> int:
         if "pipeline_over_bare" in g:
             goals.append({"goal": "GPU embedding path >= 50% of the bare model's forward pass",
                           "measured": f"{100 * g['pipeline_over_bare']:.0f}%", "met": g["pipeline_over_bare"] >= 0.5})
-    (RESULTS / "model_stages.json").write_text(json.dumps(res, indent=2), "utf-8")
-    (RESULTS / "model_stages.md").write_text(render(res), "utf-8")
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(res, indent=2), "utf-8")
+    (RESULTS / f"{args.name}.md").write_text(render(res), "utf-8")
     print(render(res))
     return 0
 
