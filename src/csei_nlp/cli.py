@@ -34,7 +34,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         overrides.setdefault("report", {})["top_n"] = args.top
     cfg = config.load(args.config, overrides)
     summary = run_scan(args.paths, args.out, cfg, progress=not args.quiet and sys.stderr.isatty() or args.progress,
-                       engine=args.engine, address=args.address)
+                       engine=args.engine, address=args.address, fresh=args.fresh)
     if not args.quiet:
         print(summary.render())
     if args.strict and summary.failed:
@@ -192,7 +192,11 @@ def register_core(sub: SubParsers) -> None:
     s.add_argument("--address", metavar="ADDR",
                    help="Ray cluster address (ray://head:10001 or head:6379); default $RAY_ADDRESS or a local instance")
     s.add_argument("--quiet", action="store_true", help="print nothing on success")
-    s.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    s.add_argument("--progress", action="store_true",
+                   help="show the progress bars (documents read, embedded, classified) even when not on a terminal")
+    s.add_argument("--fresh", action="store_true",
+                   help="process every input again, ignoring the result shards an earlier scan left in OUTDIR "
+                        "(by default a scan with the same inputs and settings resumes from them)")
     s.set_defaults(func=_cmd_scan)
 
     t = sub.add_parser("train", help="rebuild the classifiers in models/ from annotations/",

@@ -52,6 +52,9 @@ class ScanConfig:
     max_bytes: int = setting(ge=1)
     follow_symlinks: bool
     max_tasks_per_worker: int = setting(ge=0)  # 0 = never recycle
+    model_threads: int = setting(ge=0)  # 0 = available cores // workers
+    shard_docs: int = setting(ge=1)
+    tag_batch: int = setting(ge=1)
 
 
 @dataclass(frozen=True)

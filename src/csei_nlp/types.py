@@ -156,6 +156,9 @@ class Document:
     labels: dict[str, dict[str, float]] = field(default_factory=dict)
     tags: dict[str, list[str]] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    # float32 (embedded passages, dim) array set by tagging, in passage order; written to the
+    # result shards (store/shards.py), not to the SQLite store
+    vectors: Any = None
 
     @classmethod
     def from_raw(cls, raw: RawInput) -> "Document":

@@ -54,3 +54,34 @@ def test_bad_max_tasks_is_a_config_error():
         config.load(overrides={"scan": {"max_tasks_per_worker": -5}})
     with pytest.raises(ConfigError, match="max_tasks must be >= 0"):
         list(local.run([], config.load(), workers=1, max_tasks=-1))
+
+
+PAGE = ("Spółdzielnia socjalna prowadzi pralnię i catering razem z gminą, szkołą zawodową i lokalnymi "
+        "firmami. Członkowie klastra zatrudniają osoby długotrwale bezrobotne z naszego regionu, a walne "
+        "zgromadzenie członków decyduje o wspólnych projektach gospodarki obiegu zamkniętego.")
+
+
+def test_documents_are_embedded_and_classified_in_the_workers(monkeypatch):
+    """The driver only checks the models; the worker embeds and classifies, and reports its counts."""
+    from csei_nlp.pipeline.tag import Tagging
+
+    real_tag = Tagging.tag
+
+    def tag_recording_pid(self, docs):
+        real_tag(self, docs)
+        for d in docs:
+            d.meta["tagged_in"] = os.getpid()
+
+    monkeypatch.setattr(Tagging, "tag", tag_recording_pid)  # forked workers inherit the patch
+    cfg = config.load(overrides={"scan": {"model_threads": 1, "tag_batch": 2}})
+    driver = Tagging.from_config(cfg, load_embedder=False)
+    assert driver.embedder is None and driver.enabled
+    raws = [RawInput(source=f"t{i}", media="text", data=PAGE + f" Numer {i}.") for i in range(3)]
+    raws.insert(1, RawInput(source="gone.txt", media="text", status="failed", reason="unreadable"))
+    docs = list(local.run(raws, cfg, workers=1, tagging=driver))
+    assert [d.source for d in docs] == [r.source for r in raws]
+    ok = [d for d in docs if d.status == "ok"]
+    assert len(ok) == 3 and all(d.meta["embedded"] and d.labels for d in ok)
+    assert os.getpid() not in {d.meta["tagged_in"] for d in ok}
+    assert all(d.vectors.shape == (len(d.passages), 384) for d in ok)
+    assert driver.counts["embedded_documents"] == 3 and driver.anchors

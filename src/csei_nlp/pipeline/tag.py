@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Sequence
 from functools import cached_property
@@ -156,26 +157,69 @@ def passages_to_embed(doc: Document, cfg: Config) -> list:
     return [p for i, p in enumerate(doc.passages) if i in keep]
 
 
-class Tagging:
-    """Applies the cascade, the embedder and the trained models to batches of documents."""
+def threads_per_worker(cfg: Config, workers: int) -> int:
+    """Model threads for each of ``workers`` processes: ``[scan] model_threads``, else an equal share
+    of the cores this process may run on, so that workers do not compete for them."""
+    if cfg.scan.model_threads:
+        return int(cfg.scan.model_threads)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, workers))
 
-    def __init__(self, cfg: Config, embedder: Any = None, tagger: Any = None) -> None:
+
+def limit_threads(threads: int) -> None:
+    """Cap every numeric thread pool loaded in this process (OpenBLAS, OpenMP, torch) at ``threads``.
+
+    For a scan worker: its embedder already runs with ``threads``, but numpy's BLAS
+    (the classifiers) and torch start one thread per core each, and their idle threads
+    spin; two workers on two cores then spend their time taking the cores from each
+    other (measured: classifying 4x slower, embedding 2x slower with 2 workers).
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
+
+
+class Tagging:
+    """Applies the cascade, the embedder and the trained models to batches of documents.
+
+    Where documents are tagged (a scan worker, a Ray actor), :meth:`take_stats` hands
+    what was timed and counted to the driver's instance, which :meth:`absorb` s it
+    for the run manifest.
+    """
+
+    def __init__(self, cfg: Config, embedder: Any = None, tagger: Any = None,
+                 embedder_info: dict[str, Any] | None = None) -> None:
         self.cfg = cfg
         self.embedder = embedder
         self.tagger = tagger
+        self.embedder_info = embedder_info or ({"id": embedder.id, "dim": embedder.dim} if embedder else None)
+        self.anchors: dict[str, Any] | None = None  # the known-case scale, once measured
         self.timings: dict[str, float] = {"embed_s": 0.0, "classify_s": 0.0}
         self.counts: dict[str, int] = {"embedded_documents": 0, "cascade_skipped": 0, "embedded_passages": 0}
 
     @classmethod
-    def from_config(cls, cfg: Config, out_dir: str | Path | None = None) -> "Tagging":
-        """Load models first (cheap, fails fast), then the embedder they were trained with."""
+    def from_config(cls, cfg: Config, out_dir: str | Path | None = None, *, load_embedder: bool = True,
+                    threads: int | None = None, tagger: Any = None) -> "Tagging":
+        """Load models first (cheap, fails fast), then the embedder they were trained with.
+
+        ``load_embedder=False`` (a scan's driver, which tags nothing itself) only checks that
+        the embedder could be loaded; ``threads``: the embedder's CPU threads; ``tagger``:
+        classifiers already loaded (a worker forked from the driver reuses the driver's).
+        """
         if not cfg.classify.enabled:
             return cls(cfg)
         from .classify import Tagger
-        from .embed import CachedEmbedder, get_embedder
+        from .embed import CachedEmbedder, check_embedder, embedder_id, get_embedder
 
-        tagger = Tagger.from_config(cfg)
-        embedder = get_embedder(cfg)
+        tagger = tagger or Tagger.from_config(cfg)
+        if not load_embedder:
+            check_embedder(cfg)
+            return cls(cfg, tagger=tagger, embedder_info={"id": embedder_id(cfg), "dim": tagger.embedder_dim})
+        embedder = get_embedder(cfg, threads=threads)
+        if threads:
+            limit_threads(threads)
         if embedder.dim != tagger.embedder_dim:
             raise ModelError(f"the embedder gives {embedder.dim}-d vectors, the models expect "
                              f"{tagger.embedder_dim}-d; retrain with `csei train`")
@@ -200,9 +244,25 @@ class Tagging:
     def describe(self) -> dict[str, Any]:
         if not self.enabled:
             return {"classify": False}
-        return {"classify": True, "embedder": {"id": self.embedder.id, "dim": self.embedder.dim},
+        return {"classify": True, "embedder": dict(self.embedder_info or {}),
                 "models": self.tagger.describe(), "counts": dict(self.counts),
-                "known_anchors": getattr(self, "_anchors", None)}
+                "known_anchors": self.anchors}
+
+    def take_stats(self) -> dict[str, Any]:
+        """The timings and counts since the last call (then reset), and the known-case anchors."""
+        out = {"timings": dict(self.timings), "counts": dict(self.counts), "anchors": self.anchors}
+        self.timings = dict.fromkeys(self.timings, 0.0)
+        self.counts = dict.fromkeys(self.counts, 0)
+        return out
+
+    def absorb(self, stats: dict[str, Any]) -> None:
+        """Add what another instance (a worker's) measured: :meth:`take_stats`'s dict."""
+        for k, v in stats.get("timings", {}).items():
+            self.timings[k] = self.timings.get(k, 0.0) + v
+        for k, v in stats.get("counts", {}).items():
+            self.counts[k] = self.counts.get(k, 0) + v
+        if self.anchors is None and stats.get("anchors"):
+            self.anchors = stats["anchors"]
 
     # ------------------------------------------------------------------
     def tag(self, docs: Sequence[Document]) -> None:
@@ -254,6 +314,7 @@ class Tagging:
             dc = document_cue_features(ps)
             doc_feats.append(self.tagger.document_features(vecs[sl], fam_probs, dc))
             d.meta["embedded"] = True
+            d.vectors = vecs[sl]
             d.meta["known_similarity"] = round(float(known[sl].max()), 4) if n else 0.0
         page = self.tagger.predict_pages(np.vstack(doc_feats))
         # A candidate model trained on labelled pages as published answers "about one specific CSEI"
@@ -295,12 +356,14 @@ class Tagging:
         lo = float(np.mean((self.embedder.embed_passages(neg) @ P.T).max(axis=1))) if neg else hi - 0.2
         if hi - lo < 1e-3:
             lo = hi - 0.2
-        self._anchors = {"lo": round(lo, 4), "hi": round(hi, 4), "n_known_passages": len(pos)}
+        self.anchors = {"lo": round(lo, 4), "hi": round(hi, 4), "n_known_passages": len(pos)}
         return P, lo, hi
 
     def _known_similarity(self, vecs: np.ndarray) -> np.ndarray:
         P, lo, hi = self._known
         if not len(P) or not len(vecs):
             return np.zeros(len(vecs), np.float32)
-        raw = (vecs @ P.T).max(axis=1)
+        # float64: a float32 product's last bits depend on how many rows it is given (BLAS blocking), and
+        # a document must get the same figure whether it is tagged alone (a worker) or in a batch
+        raw = (np.asarray(vecs, np.float64) @ np.asarray(P, np.float64).T).max(axis=1)
         return np.clip((raw - lo) / (hi - lo), 0.0, 1.0)

@@ -16,7 +16,7 @@ from ...errors import ConfigError, MissingDependency, ModelError
 from .base import Embedder
 
 
-def _resolve(model: str) -> str:
+def resolve_model(model: str) -> str:
     """A local directory for ``model`` (a path, or a hub name found in the HF cache)."""
     p = Path(model).expanduser()
     if p.is_dir():
@@ -48,7 +48,7 @@ def _wants_e5_prefixes(model: str, prefixes: str) -> bool:
 
 class SentenceTransformerEmbedder(Embedder):
     def __init__(self, model: str, device: str = "auto", batch_size: int = 16,
-                 prefixes: str = "auto") -> None:
+                 prefixes: str = "auto", num_threads: int | None = None) -> None:
         super().__init__()
         if device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"[embed] device must be auto, cpu or cuda, got {device!r}")
@@ -62,11 +62,13 @@ class SentenceTransformerEmbedder(Embedder):
         except ImportError as exc:
             raise MissingDependency("sentence-transformers",
                                     "embedding with [embed] backend = \"sentence-transformers\"") from exc
+        if num_threads:
+            torch.set_num_threads(int(num_threads))
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         elif device == "cuda" and not torch.cuda.is_available():
             raise ConfigError("[embed] device = \"cuda\" but torch sees no CUDA device; use \"auto\" or \"cpu\"")
-        path = _resolve(model)
+        path = resolve_model(model)
         try:
             st = SentenceTransformer(path, device=device, local_files_only=True)
         except Exception as exc:
