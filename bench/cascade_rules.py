@@ -1,6 +1,6 @@
 """Cascade rules compared side by side: what each keeps, on four sets of documents.
 
-    python bench/cascade_rules.py [--pages 1000]
+    python bench/cascade_rules.py [--pages 1000] [--labelled PAGES.jsonl ...]
 
 Every document goes through the worker (``pipeline.process.process``) once; each
 rule is then ``pipeline.tag.cascade_reason`` with different ``[cascade]``
@@ -13,6 +13,9 @@ settings.  The sets:
 - ``synth-``: the synthetic crawl's ordinary pages (bench/synth.py).
 - ``web-``: the pages of the shared trafilatura evaluation set (blogs, news,
   shops in many languages): real ordinary web pages, none of them a CSEI.
+- ``real+``/``real-``: with ``--labelled``, labelled pages as published (JSONL of
+  ``url``, ``text`` and ``label`` 0/1, the format of ``csei train --add-pages``),
+  kept outside the repository because their text belongs to their publishers.
 
 The share of ``synth-`` and ``web-`` kept is the share embedded for nothing.
 Writes bench/results/cascade_rules.md.
@@ -34,13 +37,13 @@ NOT_TERRITORIAL = ["helix", "legal_form", "self_designation", "governance", "coo
                    "social_mission", "ecological_mission"]
 RULES: dict[str, dict] = {
     "1 cue hit (old default)": {"min_cue_groups": 1, "anchor_groups": []},
-    "2 groups, any": {"min_cue_groups": 2, "anchor_groups": []},
-    "2 groups, one of helix/legal_form/self_designation (default)": {"min_cue_groups": 2, "anchor_groups": ANCHORS},
+    "2 groups, any (default)": {"min_cue_groups": 2, "anchor_groups": []},
+    "2 groups, one of helix/legal_form/self_designation": {"min_cue_groups": 2, "anchor_groups": ANCHORS},
     "3 groups, any": {"min_cue_groups": 3, "anchor_groups": []},
 }
 
 
-def _docs(pages: int):
+def _docs(pages: int, labelled: list[Path]):
     import run_all
 
     from csei_nlp.pipeline.process import process
@@ -62,6 +65,14 @@ def _docs(pages: int):
             url = None if g["url"].startswith("hard::") else g["url"]
             data = gzip.decompress((shared / g["local_file"]).read_bytes())
             yield "web-", process(RawInput(source=g["id"], media="html", data=data, url=url), cfg)
+    from csei_nlp.pipeline.read.jsonl import iter_jsonl
+
+    for path in labelled:
+        lines = path.read_text("utf-8").splitlines()
+        for raw in iter_jsonl(path, cfg):
+            rec = json.loads(lines[int(raw.offset or 1) - 1])
+            if rec.get("label") in (0, 1):
+                yield ("real+" if rec["label"] else "real-"), process(raw, cfg)
     for path in sorted((HERE.parent / "annotations" / "passages").glob("*.jsonl")):
         for line in path.read_text("utf-8").splitlines():
             r = json.loads(line) if line.strip() else None
@@ -76,9 +87,11 @@ def main() -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=1000)
+    ap.add_argument("--labelled", type=Path, nargs="*", default=[],
+                    help="JSONL files of labelled real pages (url, text, label)")
     args = ap.parse_args()
-    docs = list(_docs(args.pages))
-    sets = ["eval+", "eval-", "passage+", "synth+", "synth-", "web-"]
+    docs = list(_docs(args.pages, args.labelled))
+    sets = ["eval+", "eval-", "passage+", "synth+", "synth-", "web-"] + (["real+", "real-"] if args.labelled else [])
     totals = {s: sum(1 for k, _ in docs if k == s) for s in sets}
     lines = ["# Cascade rules side by side", "", "Command: `python bench/cascade_rules.py "
              + " ".join(sys.argv[1:]) + "`; kept / total per set (see the script's docstring).", "",

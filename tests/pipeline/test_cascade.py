@@ -1,8 +1,9 @@
 """The embedding cascade (``pipeline.tag.cascade_reason``) on real texts.
 
-The rule needs cues from at least ``[cascade] min_cue_groups`` cue groups, one of
-them an ``anchor_groups`` group: an ordinary page with one generic cue word is
-not embedded, a page about cooperating organisations is.
+The rule needs cues from at least ``[cascade] min_cue_groups`` cue groups (and,
+when ``anchor_groups`` is set, one of them an anchor group): an ordinary page with
+one generic cue word is not embedded, a page about cooperating organisations is,
+and so is a news article that names a cluster only by its place and its work.
 """
 from __future__ import annotations
 
@@ -60,13 +61,16 @@ def test_one_generic_cue_is_not_enough(cfg):
     assert cascade_reason(doc, old) == ""
 
 
-def test_two_groups_need_an_anchor_group(cfg):
+def test_two_groups_are_enough_without_an_anchor_group(cfg):
+    # Real pages about one cluster often name no actor type or legal form (bench/cascade_rules.py:
+    # the anchored rule embedded 97.8% of 510 labelled real positives, two groups of any kind 99.8%).
     doc = _doc(ECO_NEWS_EN, cfg)
     groups = _groups(doc)
     assert len(groups) >= 2 and not groups & {"helix", "legal_form", "self_designation"}, groups
-    assert cascade_reason(doc, cfg).startswith("no cue from an anchor group")
-    any_groups = config.load(overrides={"cascade": {"anchor_groups": []}})
-    assert cascade_reason(doc, any_groups) == ""
+    assert cfg.cascade.anchor_groups == []
+    assert cascade_reason(doc, cfg) == ""
+    anchored = config.load(overrides={"cascade": {"anchor_groups": ["helix", "legal_form", "self_designation"]}})
+    assert cascade_reason(doc, anchored).startswith("no cue from an anchor group")
 
 
 def test_a_cooperating_group_is_embedded(cfg):

@@ -67,6 +67,11 @@ def test_adding_a_page_again_replaces_it(added, tmp_path, cfg, fixture_training)
     assert (res.added, res.replaced) == (0, 1) and len(after) == len(before)
     row = [r for r in after.rows if r["url"] == rec["url"]]
     assert len(row) == 1 and row[0]["set"] == "three" and row[0]["label"] == 0
+    # a changed label is changed training data: the hash in the model cards says so
+    from csei_nlp.train.data import load_dataset
+
+    assert published.files_digest(copy) == after.digest != before.digest == published.files_digest(ann)
+    assert load_dataset(copy).data_hash != load_dataset(ann).data_hash
 
 
 def test_a_store_made_with_another_embedder_is_left_out(added, caplog):

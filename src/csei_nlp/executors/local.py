@@ -37,7 +37,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import ConfigError
-from ..pipeline.process import process
+from ..pipeline.process import process, warm_up
 from ..pipeline.tag import Tagging, threads_per_worker
 from ..types import Document, RawInput
 
@@ -50,6 +50,7 @@ def _init(cfg: Config, tagger: Any, tag_threads: int | None) -> None:
     global _CFG, _TAGGING
     _CFG = cfg
     _TAGGING = None
+    warm_up(cfg)  # the language models and spaCy load here, not on the first document's clock
     if tag_threads is not None:
         try:
             _TAGGING = Tagging.from_config(cfg, threads=tag_threads, tagger=tagger)

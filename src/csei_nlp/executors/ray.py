@@ -43,7 +43,7 @@ from typing import Any
 
 from ..config import Config
 from ..errors import ConfigError
-from ..pipeline.process import process
+from ..pipeline.process import process, warm_up
 from ..pipeline.tag import Tagging
 from ..types import Document, RawInput
 from .local import chunks, tag_batch
@@ -60,7 +60,11 @@ def require_ray() -> Any:
 
 
 def _process_stream(raws: list[RawInput], cfg: Config) -> Iterator[int | Document]:
-    """The body of one Ray task: announce each input's index, then yield its Document."""
+    """The body of one Ray task: announce each input's index, then yield its Document.
+
+    A fresh worker warms up first (:func:`warm_up`): its first announcement waits for that,
+    and the announcement has no time limit, so loading models never times a document out."""
+    warm_up(cfg)
     for i, raw in enumerate(raws):
         yield i
         yield process(raw, cfg)

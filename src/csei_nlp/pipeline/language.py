@@ -113,7 +113,13 @@ coa coas cos xa moi moito moita moitos moitas aínda dende xunto xuntos xente tr
 traballar cidade cidadá veciños veciñas veciñal galego galega galegos galegas xestión xeral
 xeración rexión rexional mellor mellorar noso nosa nosos nosas ademais sempre deberá poderá
 desenvolvemento económico social
+non cando hoxe súa súas ás tódalas tódolos ningunha nengún concello concellos veciñanza persoa persoas
+proxecto proxectos enerxía enerxías enerxética enerxéticas enerxético enerxéticos conxunto conxunta
+conxuntos conxuntas axuda axudas axudar xuntanza xornada xornadas xuventude xardín xaneiro febreiro xuño
+xullo decembro
 """.split()) - frozenset({"económico", "social", "sempre"})
+# Plural endings that only Galician writes (Spanish -ciones, Portuguese -ções).
+GL_SUFFIXES = ("cións", "sións")
 GL_MIN_WORDS = 3         # at least this many Galician words in the paragraph
 GL_MIN_SHARE = 0.04      # and at least this share of its words
 
@@ -259,7 +265,7 @@ def galician_score(text: str) -> float:
     words = [w.lower() for w in _WORD_RE.findall(text)]
     if not words:
         return 0.0
-    hits = sum(1 for w in words if w in GL_WORDS)
+    hits = sum(1 for w in words if w in GL_WORDS or w.endswith(GL_SUFFIXES))
     share = hits / len(words)
     if hits < GL_MIN_WORDS or share < GL_MIN_SHARE:
         return 0.0

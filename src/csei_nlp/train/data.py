@@ -442,8 +442,14 @@ def load_dataset(annotations_dir: str | Path, cfg: Config | None = None,
     if decisions:
         files.append(DECISIONS_FILE)
     docs = passage_docs(passages) + pages + webpages + real + decisions
-    return Dataset(passages=passages, docs=docs, data_hash=data_hash(passages, pages + webpages + real + decisions),
-                   files=files)
+    digest = data_hash(passages, pages + webpages + real + decisions)
+    from .published import PAGES_FILE, files_digest
+
+    pub = files_digest(root)
+    if pub:  # the candidate model learns from the pages as published too (annotations/published/)
+        digest = hashlib.sha256(f"{digest}+{pub}".encode()).hexdigest()
+        files.append(f"published/{PAGES_FILE}")
+    return Dataset(passages=passages, docs=docs, data_hash=digest, files=files)
 
 
 def real_pages_dirs(cfg: Config) -> list[str]:

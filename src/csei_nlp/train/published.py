@@ -134,6 +134,16 @@ def read(annotations_dir: str | Path) -> PublishedPages | None:
     return out
 
 
+def files_digest(annotations_dir: str | Path) -> str:
+    """sha256 of the stored pages' two files ("" when there are none), the same value as
+    :attr:`PublishedPages.digest`, without reading the features."""
+    root = folder(annotations_dir)
+    pages_path, feats_path = root / PAGES_FILE, root / FEATURES_FILE
+    if not pages_path.is_file() or not feats_path.is_file():
+        return ""
+    return hashlib.sha256(pages_path.read_bytes() + feats_path.read_bytes()).hexdigest()
+
+
 def load(annotations_dir: str | Path, embedder_id: str, cue_features: list[str]) -> PublishedPages | None:
     """The stored pages when they were made with this embedder and cue lexicon, else None (logged)."""
     pub = read(annotations_dir)
