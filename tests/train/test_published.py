@@ -69,8 +69,9 @@ def test_adding_a_page_again_replaces_it(added, tmp_path, cfg, fixture_training)
     assert len(row) == 1 and row[0]["set"] == "three" and row[0]["label"] == 0
     # a changed label is changed training data: the hash in the model cards says so
     from csei_nlp.train.data import load_dataset
+    from csei_nlp.train.records import published_digest
 
-    assert published.files_digest(copy) == after.digest != before.digest == published.files_digest(ann)
+    assert published_digest(copy) == after.digest != before.digest == published_digest(ann)
     assert load_dataset(copy).data_hash != load_dataset(ann).data_hash
 
 

@@ -27,7 +27,8 @@ from ..config import Config
 from ..errors import CseiError
 from ..taxonomy import CEE_COUNTRIES, FAMILIES, LANGUAGE_COUNTRIES
 from .feedback import DECISIONS_FILE, app_passages, decision_docs
-from .records import AnnotationError, Dataset, DocRecord, PassageRecord
+from .records import (PUBLISHED_FOLDER, PUBLISHED_PAGES_FILE, AnnotationError, Dataset, DocRecord, PassageRecord,
+                      published_digest)
 
 log = logging.getLogger(__name__)
 
@@ -443,12 +444,10 @@ def load_dataset(annotations_dir: str | Path, cfg: Config | None = None,
         files.append(DECISIONS_FILE)
     docs = passage_docs(passages) + pages + webpages + real + decisions
     digest = data_hash(passages, pages + webpages + real + decisions)
-    from .published import PAGES_FILE, files_digest
-
-    pub = files_digest(root)
-    if pub:  # the candidate model learns from the pages as published too (annotations/published/)
+    pub = published_digest(root)
+    if pub:  # the candidate model learns from the pages as published too (train/published.py)
         digest = hashlib.sha256(f"{digest}+{pub}".encode()).hexdigest()
-        files.append(f"published/{PAGES_FILE}")
+        files.append(f"{PUBLISHED_FOLDER}/{PUBLISHED_PAGES_FILE}")
     return Dataset(passages=passages, docs=docs, data_hash=digest, files=files)
 
 

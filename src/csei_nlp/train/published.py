@@ -45,14 +45,12 @@ import numpy as np
 from ..config import Config
 from ..errors import CseiError
 from ..fsutil import atomic_write_bytes, atomic_write_text
-from .records import AnnotationError
+from .records import PUBLISHED_FEATURES_FILE as FEATURES_FILE
+from .records import PUBLISHED_FOLDER as FOLDER
+from .records import PUBLISHED_PAGES_FILE as PAGES_FILE
+from .records import AnnotationError, published_digest
 
 log = logging.getLogger(__name__)
-
-FOLDER = "published"
-PAGES_FILE = "pages.jsonl"
-FEATURES_FILE = "features.npz"
-
 
 @dataclass(slots=True)
 class PublishedPages:
@@ -130,18 +128,8 @@ def read(annotations_dir: str | Path) -> PublishedPages | None:
     if len(counts) != len(rows) or any(int(c) != r["n_passages"] for c, r in zip(counts, rows)) \
             or int(out.offsets[-1]) != len(out.vectors) or len(out.doc_cues) != len(rows):
         raise AnnotationError(f"{root}: {PAGES_FILE} and {FEATURES_FILE} do not describe the same pages")
-    out.digest = hashlib.sha256(pages_path.read_bytes() + data).hexdigest()
+    out.digest = published_digest(annotations_dir)
     return out
-
-
-def files_digest(annotations_dir: str | Path) -> str:
-    """sha256 of the stored pages' two files ("" when there are none), the same value as
-    :attr:`PublishedPages.digest`, without reading the features."""
-    root = folder(annotations_dir)
-    pages_path, feats_path = root / PAGES_FILE, root / FEATURES_FILE
-    if not pages_path.is_file() or not feats_path.is_file():
-        return ""
-    return hashlib.sha256(pages_path.read_bytes() + feats_path.read_bytes()).hexdigest()
 
 
 def load(annotations_dir: str | Path, embedder_id: str, cue_features: list[str]) -> PublishedPages | None:

@@ -3,13 +3,29 @@ app feedback reader (``feedback``) so that neither has to import the other's mod
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import CseiError
 
-__all__ = ["AnnotationError", "Dataset", "DocRecord", "PassageRecord"]
+__all__ = ["AnnotationError", "Dataset", "DocRecord", "PassageRecord", "published_digest"]
+
+# Labelled pages as published (``train.published``): ANNOTATIONS/published/{pages.jsonl, features.npz}.
+# Named here, beside the records, because the dataset's hash (``data``) covers them too.
+PUBLISHED_FOLDER = "published"
+PUBLISHED_PAGES_FILE = "pages.jsonl"
+PUBLISHED_FEATURES_FILE = "features.npz"
+
+
+def published_digest(annotations_dir: str | Path) -> str:
+    """sha256 of the stored pages' two files, "" when there are none."""
+    root = Path(annotations_dir) / PUBLISHED_FOLDER
+    pages, feats = root / PUBLISHED_PAGES_FILE, root / PUBLISHED_FEATURES_FILE
+    if not pages.is_file() or not feats.is_file():
+        return ""
+    return hashlib.sha256(pages.read_bytes() + feats.read_bytes()).hexdigest()
 
 
 class AnnotationError(CseiError):
