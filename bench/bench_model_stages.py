@@ -192,7 +192,8 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=200, help="synthetic pages of the uncached worker and Ray scans")
     ap.add_argument("--sizes", default="1000,5000", help="two corpus sizes for the memory figure (10000,100000 "
                                                         "for the issue's goal)")
-    ap.add_argument("--skip", default="", help="comma-separated: workers, ray, memory, gpu")
+    ap.add_argument("--skip", default="", help="comma-separated: workers, ray, unpinned (the Ray pair without "
+                                               "pinning), memory, gpu")
     ap.add_argument("--name", default="model_stages", help="results file name (bench/results/NAME.json, .md)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -224,16 +225,21 @@ def main() -> int:
                       "met": same})
     if "ray" not in skip:
         print("uncached scans, Ray ...", file=sys.stderr)
-        runs["ray 1 node"] = scan(corpus, "ray", 1, nodes=1, overrides=UNCACHED)
-        runs["ray 2 nodes"] = scan(corpus, "ray", 2, nodes=2, overrides=UNCACHED)
+        if "unpinned" not in skip:
+            runs["ray 1 node"] = scan(corpus, "ray", 1, nodes=1, overrides=UNCACHED)
+            runs["ray 2 nodes"] = scan(corpus, "ray", 2, nodes=2, overrides=UNCACHED)
         pinned = len(os.sched_getaffinity(0)) >= 2
         if pinned:  # each node on a core of its own: a node of 1 CPU uses one core (see _pin_nodes)
             runs["ray 1 node, pinned"] = scan(corpus, "ray", 1, nodes=1, overrides=UNCACHED, pin=True)
             runs["ray 2 nodes, pinned"] = scan(corpus, "ray", 2, nodes=2, overrides=UNCACHED, pin=True)
-        r1, r2, l2 = runs["ray 1 node"], runs["ray 2 nodes"], runs["local 2 workers"]
-        speed, over = r1["wall_s"] / r2["wall_s"], r2["wall_s"] / l2["wall_s"] - 1
-        goals.append({"goal": "Ray, 1 node -> 2 nodes of 1 CPU each (nodes share the machine's cores): >= 1.7x",
-                      "measured": f"{speed:.2f}x ({r1['wall_s']} s vs {r2['wall_s']} s)", "met": speed >= 1.7})
+        l2 = runs["local 2 workers"]
+        r2 = runs.get("ray 2 nodes") or runs["ray 2 nodes, pinned"]
+        over = r2["wall_s"] / l2["wall_s"] - 1
+        if "ray 1 node" in runs:
+            r1 = runs["ray 1 node"]
+            speed = r1["wall_s"] / r2["wall_s"]
+            goals.append({"goal": "Ray, 1 node -> 2 nodes of 1 CPU each (nodes share the machine's cores): >= 1.7x",
+                          "measured": f"{speed:.2f}x ({r1['wall_s']} s vs {r2['wall_s']} s)", "met": speed >= 1.7})
         if pinned:
             p1, p2 = runs["ray 1 node, pinned"], runs["ray 2 nodes, pinned"]
             ps = p1["wall_s"] / p2["wall_s"]

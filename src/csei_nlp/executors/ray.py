@@ -180,26 +180,43 @@ def _wants_gpu(cfg: Config) -> bool:
     return cfg.embed.backend == "sentence-transformers" and cfg.embed.device != "cpu"
 
 
-def actor_plan(ray: Any, cfg: Config) -> tuple[int, dict[str, Any], int]:
-    """(actors, their Ray options, model threads per actor) for this cluster."""
-    res = ray.cluster_resources()
-    gpus, cpus = int(res.get("GPU", 0)), max(1, int(res.get("CPU", 1)))
-    if gpus and _wants_gpu(cfg):
-        return gpus, {"num_gpus": 1, "num_cpus": 0}, max(1, cpus // gpus)
-    n = max(1, cpus // int(cfg.scan.model_threads)) if cfg.scan.model_threads else cpus
-    return n, {"num_cpus": 0, "scheduling_strategy": "SPREAD"}, max(1, cpus // n)
+def actor_plan(ray: Any, cfg: Config) -> list[tuple[str, dict[str, Any], int]]:
+    """One entry per embedding actor: (the node it is pinned to, its Ray options, its model threads).
+
+    With a GPU embedder, one actor per GPU of each node; otherwise ``[scan] model_threads`` threads
+    per actor (0: one actor per CPU) on every node with CPUs.  Actors are pinned to their node: with
+    0 CPUs each (they run beside the processing tasks), Ray's "SPREAD" placement is best effort, and
+    on a 2-node cluster it put both actors on one node, so the second node's cores never embedded.
+    """
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    use_gpu = _wants_gpu(cfg) and any(n.get("Resources", {}).get("GPU", 0) >= 1 for n in nodes)
+    plan: list[tuple[str, dict[str, Any], int]] = []
+    for n in nodes:
+        res = n.get("Resources", {})
+        cpus, gpus = int(res.get("CPU", 0)), int(res.get("GPU", 0))
+        if use_gpu:
+            plan += [(n["NodeID"], {"num_gpus": 1, "num_cpus": 0}, max(1, cpus // max(1, gpus)))] * gpus
+        elif cpus >= 1:
+            k = max(1, cpus // int(cfg.scan.model_threads)) if cfg.scan.model_threads else cpus
+            plan += [(n["NodeID"], {"num_cpus": 0}, max(1, cpus // k))] * k
+    return plan
 
 
 def _tagged(ray: Any, docs: Iterator[Document], cfg: Config, cfg_ref: Any, tagging: Tagging) -> Iterator[Document]:
     """``docs`` embedded and classified by a pool of actors, in order, with a bounded number in flight."""
     from ray.util import ActorPool
 
-    n, options, threads = actor_plan(ray, cfg)
-    actor_cls = ray.remote(max_restarts=0, **options)(_TagActor)
-    actors = [actor_cls.remote(cfg_ref, threads) for _ in range(n)]
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    plan = actor_plan(ray, cfg)
+    if not plan:
+        raise ConfigError("the Ray cluster has no node with a CPU (or a GPU) to embed on")
+    actor_cls = ray.remote(max_restarts=0)(_TagActor)
+    actors = [actor_cls.options(**opts, scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False))
+              .remote(cfg_ref, threads) for node, opts, threads in plan]
     pool = ActorPool(actors)
     window: deque[list[Document]] = deque()
-    limit = 2 * n
+    limit = 2 * len(actors)
     try:
         for batch in chunks(docs, int(cfg.scan.tag_batch)):
             pool.submit(lambda actor, b: actor.tag.remote(b), batch)
