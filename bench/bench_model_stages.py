@@ -248,7 +248,8 @@ def main() -> int:
                           "met": ps >= 1.7})
         goals.append({"goal": "Ray (2 nodes) overhead vs local (2 workers): <= 15%",
                       "measured": f"{100 * over:+.1f}% ({r2['wall_s']} s vs {l2['wall_s']} s)", "met": over <= 0.15})
-        same = len({r["candidates_digest"] for k, r in runs.items() if k.startswith("ray")} | {l2["candidates_digest"]}) == 1
+        digests = {r["candidates_digest"] for k, r in runs.items() if k.startswith("ray")}
+        same = digests == {l2["candidates_digest"]}
         goals.append({"goal": "Ray candidates = local's", "measured": "equal" if same else "DIFFER", "met": same})
     if "memory" not in skip:
         small, large = (int(x) for x in args.sizes.split(","))

@@ -48,7 +48,7 @@ from ..fsutil import atomic_write_bytes, atomic_write_text
 from .records import PUBLISHED_FEATURES_FILE as FEATURES_FILE
 from .records import PUBLISHED_FOLDER as FOLDER
 from .records import PUBLISHED_PAGES_FILE as PAGES_FILE
-from .records import AnnotationError, published_digest
+from .records import AnnotationError, digest_of_published
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,8 @@ def read(annotations_dir: str | Path) -> PublishedPages | None:
         raise AnnotationError(f"{root}: needs both {PAGES_FILE} and {FEATURES_FILE}; re-add the pages with "
                               "`csei pages add`")
     rows: list[dict[str, Any]] = []
-    for n, line in enumerate(pages_path.read_text("utf-8").splitlines(), 1):
+    pages_bytes = pages_path.read_bytes()
+    for n, line in enumerate(pages_bytes.decode("utf-8").splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -128,7 +129,7 @@ def read(annotations_dir: str | Path) -> PublishedPages | None:
     if len(counts) != len(rows) or any(int(c) != r["n_passages"] for c, r in zip(counts, rows)) \
             or int(out.offsets[-1]) != len(out.vectors) or len(out.doc_cues) != len(rows):
         raise AnnotationError(f"{root}: {PAGES_FILE} and {FEATURES_FILE} do not describe the same pages")
-    out.digest = published_digest(annotations_dir)
+    out.digest = digest_of_published(pages_bytes, data)
     return out
 
 

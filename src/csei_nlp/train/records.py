@@ -25,7 +25,12 @@ def published_digest(annotations_dir: str | Path) -> str:
     pages, feats = root / PUBLISHED_PAGES_FILE, root / PUBLISHED_FEATURES_FILE
     if not pages.is_file() or not feats.is_file():
         return ""
-    return hashlib.sha256(pages.read_bytes() + feats.read_bytes()).hexdigest()
+    return digest_of_published(pages.read_bytes(), feats.read_bytes())
+
+
+def digest_of_published(pages: bytes, features: bytes) -> str:
+    """The digest of the two files' contents, for a reader that already holds them."""
+    return hashlib.sha256(pages + features).hexdigest()
 
 
 class AnnotationError(CseiError):
