@@ -65,7 +65,7 @@ def test_tagger_predicts_calibrated_probabilities(trained, embed):
             assert row == [lab for lab, x, t in zip(FAMILIES[fam], p, tagger.thresholds[fam]) if x >= t]
     # documents: one cluster page, one football page
     doc_probs = [tagger.predict_passages(None, vecs[[i]], feats[[i]]) for i in (0, 1)]
-    D = np.vstack([tagger.document_features(vecs[[i]], doc_probs[i], cues.cue_features(spans[i], 20))
+    D = np.vstack([tagger.document_features(vecs[[i]], doc_probs[i], cues.cue_features(spans[i], 20), [texts[i]])
                    for i in (0, 1)])
     p = tagger.predict_documents(D)
     assert p.shape == (2,) and ((p >= 0) & (p <= 1)).all()
@@ -73,7 +73,7 @@ def test_tagger_predicts_calibrated_probabilities(trained, embed):
     # a document without passages: empty arrays in, zero-row arrays and a feature vector out
     empty = tagger.predict_passages([], np.zeros((0, 384), np.float32), np.zeros((0, feats.shape[1])))
     assert {f: a.shape for f, a in empty.items()} == {f: (0, len(v)) for f, v in FAMILIES.items()}
-    d0 = tagger.document_features(np.zeros((0, 384), np.float32), empty, cues.cue_features([], 0))
+    d0 = tagger.document_features(np.zeros((0, 384), np.float32), empty, cues.cue_features([], 0), [])
     assert d0.shape == (D.shape[1],) and 0 <= tagger.predict_documents(d0)[0] <= 1
 
 

@@ -34,6 +34,7 @@ import numpy as np
 from ..config import Config
 from ..errors import ModelError
 from ..taxonomy import FAMILIES
+from .focus import focus_features
 
 CARD_SUFFIX = ".card.json"
 MODEL_SUFFIX = ".skops"
@@ -63,6 +64,8 @@ TRUSTED_TYPES: list[str] = [
     "sklearn.dummy.DummyClassifier",
     "sklearn.frozen._frozen.FrozenEstimator",
     "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
@@ -121,14 +124,16 @@ def mean_embedding(vectors: np.ndarray, dim: int | None = None) -> np.ndarray:
 
 def document_features(vectors: np.ndarray, passage_probs: dict[str, np.ndarray],
                       doc_cues: np.ndarray | None, families: Sequence[str] = tuple(FAMILIES),
-                      with_embedding: bool = False) -> np.ndarray:
+                      with_embedding: bool = False, focus: np.ndarray | None = None) -> np.ndarray:
     """One document's feature vector for the page models (candidate, subject, voice).
 
     ``vectors`` (m, dim) and ``passage_probs[family]`` (m, n_labels) are per
     passage; ``doc_cues`` is ``cues.cue_features`` over all of the document's
-    spans (log1p of summed counts).  The vector is: per family the mean and the
-    max of each label's probability, the cue features and log1p(number of
-    passages); with ``with_embedding``, then the page's :func:`mean_embedding`.
+    spans (log1p of summed counts); ``focus`` is :func:`csei_nlp.pipeline.focus.focus_features`
+    of the same passages.  The vector is: per family the mean and the max of
+    each label's probability, the cue features, the focus features and
+    log1p(number of passages); with ``with_embedding``, then the page's
+    :func:`mean_embedding`.
     A document without passages gets zeros.
 
     Which models read the embedding is measured, not assumed (models/EVAL.md).
@@ -148,6 +153,8 @@ def document_features(vectors: np.ndarray, passage_probs: dict[str, np.ndarray],
             parts += [np.zeros(p.shape[1] if p.ndim == 2 else 0, np.float32)] * 2
     if doc_cues is not None:
         parts.append(np.asarray(doc_cues, dtype=np.float32).ravel())
+    if focus is not None:
+        parts.append(np.asarray(focus, dtype=np.float32).ravel())
     parts.append(np.array([np.log1p(len(vectors))], dtype=np.float32))
     if with_embedding:
         parts.append(mean_embedding(vectors))
@@ -268,11 +275,12 @@ class Tagger:
         return out
 
     def document_features(self, vectors: np.ndarray, passage_probs: dict[str, np.ndarray],
-                          doc_cues: np.ndarray | None) -> np.ndarray:
-        """The full page feature row (base features, then the mean embedding); each page model
-        reads the columns its card names (:meth:`predict_documents`)."""
+                          doc_cues: np.ndarray | None, texts: Sequence[str]) -> np.ndarray:
+        """The full page feature row (base features, then the mean embedding) of a page whose
+        embedded passages are ``texts``; each page model reads the columns its card names
+        (:meth:`predict_documents`)."""
         return document_features(vectors, passage_probs, doc_cues if self.cue_feature_names else None,
-                                 self.families, with_embedding=True)
+                                 self.families, with_embedding=True, focus=focus_features(texts))
 
     def predict_documents(self, doc_features: np.ndarray, model: str = CANDIDATE) -> np.ndarray:
         """P per document from one of the page models (``PAGE_MODELS``), shape (n,).
@@ -297,9 +305,21 @@ class Tagger:
 
 
 def predict_proba_matrix(model: dict[str, Any], X: np.ndarray) -> np.ndarray:
-    """(n, n_labels) probabilities from a persisted model dict (scaler + one estimator per label)."""
+    """(n, n_labels) probabilities from a persisted model dict (scaler + one estimator per label).
+
+    A model with a ``boost`` part (the candidate model, :func:`csei_nlp.train.fit.fit_candidate_published`)
+    mixes in a gradient-boosted classifier that reads the first ``boost["columns"]`` raw features:
+    P = (1 - w) * P_linear + w * P_boost, with w = ``boost["weight"]``.
+    """
     if X.shape[0] == 0:
         return np.zeros((0, len(model["estimators"])), dtype=np.float64)
     Z = model["scaler"].transform(X) if model.get("scaler") is not None else X
     cols = [positive_proba(est, Z) for est in model["estimators"]]
-    return np.clip(np.column_stack(cols), 0.0, 1.0) if cols else np.zeros((len(X), 0))
+    if not cols:
+        return np.zeros((len(X), 0))
+    P = np.column_stack(cols)
+    boost = model.get("boost")
+    if boost is not None:
+        w = float(boost["weight"])
+        P = (1.0 - w) * P + w * positive_proba(boost["estimator"], X[:, : int(boost["columns"])])[:, None]
+    return np.clip(P, 0.0, 1.0)

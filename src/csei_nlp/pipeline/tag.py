@@ -314,7 +314,7 @@ class Tagging:
             d.tags = {f: [lab for lab, pr in d.labels[f].items() if pr >= self.thresholds[f][lab]]
                       for f in self.tagger.families}
             dc = document_cue_features(ps)
-            doc_feats.append(self.tagger.document_features(vecs[sl], fam_probs, dc))
+            doc_feats.append(self.tagger.document_features(vecs[sl], fam_probs, dc, [p.text for p in ps]))
             d.meta["embedded"] = True
             d.vectors = vecs[sl]
             d.meta["known_similarity"] = round(float(known[sl].max()), 4) if n else 0.0

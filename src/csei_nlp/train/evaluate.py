@@ -28,6 +28,7 @@ from ..pipeline.classify import (BASE_FEATURES, CANDIDATE, EMBEDDING_FEATURES, S
                                  default_models_dir, document_features,
                                  predict_proba_matrix)
 from ..pipeline.embed.base import embedder_id as cfg_embedder_id
+from ..pipeline.focus import focus_features
 from ..taxonomy import FAMILIES
 from ..pipeline.tag import Tagging
 from . import baseline, published, release
@@ -329,29 +330,33 @@ def _train_all(annotations_dir: str | Path, models_dir: Path, cfg: Config, cache
             for f in FAMILIES:
                 full[f] = np.vstack([oof_by_text[t][f] for t in d.passages])
         doc_probs.append(full)
-    D = np.vstack([document_features(di.vectors[j], doc_probs[j], di.doc_cues[j], with_embedding=True)
+    D = np.vstack([document_features(di.vectors[j], doc_probs[j], di.doc_cues[j], with_embedding=True,
+                                     focus=focus_features(ds.docs[j].passages))
                    for j in range(len(ds.docs))])
     n_base = D.shape[1] - emb.dim  # subject and voice read the base features (classify.BASE_FEATURES)
     y_doc = np.array([d.is_csei for d in ds.docs])
     dtr, ddv, dte = (np.array(dsplit[s], dtype=int) for s in ("train", "dev", "test"))
     pub = published.load(annotations_dir, emb.id, names)
     if pub is not None:
-        D_pub = np.vstack([document_features(v, _doc_probs(models, np.hstack([v, c])), dc, with_embedding=True)
-                           for v, c, dc in (pub.page(i) for i in range(len(pub)))])
-        cand, cthr, cinfo = fit_candidate_published(D[dtr], y_doc[dtr], D_pub, pub.y, pub.sets)
+        D_pub = np.vstack([document_features(v, _doc_probs(models, np.hstack([v, c])), dc, with_embedding=True,
+                                             focus=fo)
+                           for v, c, dc, fo in (pub.page(i) for i in range(len(pub)))])
+        cand, cthr, cinfo = fit_candidate_published(D[dtr], y_doc[dtr], D_pub, pub.y, pub.sets,
+                                                    boost_columns=n_base)
         report["published"] = published_metrics(pub, cinfo.pop("oof"), cthr)
         report["published"]["digest"] = pub.digest
         page_features, subject_gate = EMBEDDING_FEATURES, False
-        features_note = ("per family mean+max passage probabilities, document cue features, log1p(n passages), "
-                         "the page's mean passage vector; trained on written pages and labelled pages as "
+        features_note = ("per family mean+max passage probabilities, document cue features, page focus features, "
+                         "log1p(n passages), the page's mean passage vector (a gradient-boosted model of all "
+                         "but the vector mixed in); trained on written pages and labelled pages as "
                          "published (annotations/published/)")
     else:
         log.warning("no pages as published in %s: the candidate model learns from written pages only, "
                     "and is gated by the subject model", published.folder(annotations_dir))
         cand, cthr, cinfo = fit_candidate(D[dtr, :n_base], y_doc[dtr], D[ddv, :n_base], y_doc[ddv])
         page_features, subject_gate = BASE_FEATURES, True
-        features_note = ("per family mean+max passage probabilities, document cue features, log1p(n passages) "
-                         "(no raw embedding: trained on written pages only, it does not carry over to real pages)")
+        features_note = ("per family mean+max passage probabilities, document cue features, page focus features, "
+                         "log1p(n passages) (no raw embedding: trained on written pages only, it does not carry over to real pages)")
     Dc = D if page_features == EMBEDDING_FEATURES else D[:, :n_base]
     p_doc = predict_proba_matrix(cand, Dc)[:, 0]
     cdev = candidate_metrics(y_doc[ddv], p_doc[ddv], cthr, [ds.docs[i] for i in ddv])
@@ -394,7 +399,8 @@ def _train_all(annotations_dir: str | Path, models_dir: Path, cfg: Config, cache
             "families": list(FAMILIES), **common, "hyperparameters": {"C": info_t["C"], "calibration": "sigmoid"},
             "training": info_t, "metrics": {"dev": dev_t, "test": test_t},
             "target": PAGE_TARGETS[name], "page_features": BASE_FEATURES,
-            "features": "per family mean+max passage probabilities, document cue features, log1p(n passages)",
+            "features": "per family mean+max passage probabilities, document cue features, page focus features, "
+                        "log1p(n passages)",
         })
     report["candidate"]["by_origin"] = by_origin_auc(y_doc[dte], p_doc[dte], [ds.docs[i] for i in dte])
     report["pages"] = page_tag_metrics([ds.docs[i] for i in dte], [doc_probs[i] for i in dte], thresholds)
@@ -502,7 +508,8 @@ def evaluate_all(annotations_dir: str | Path, models_dir: str | Path, cfg: Confi
     known = {p.text: (pf.vectors[k], pf.cues[k], pf.spans[k]) for k, p in enumerate(test_passages)}
     di = doc_inputs(emb, docs, names, known)
     dprobs = [tagger.predict_passages(None, di.vectors[j], di.cues[j]) for j in range(len(docs))]
-    D = np.vstack([tagger.document_features(di.vectors[j], dprobs[j], di.doc_cues[j]) for j in range(len(docs))])
+    D = np.vstack([tagger.document_features(di.vectors[j], dprobs[j], di.doc_cues[j], docs[j].passages)
+                   for j in range(len(docs))])
     p = tagger.predict_documents(D)
     y = np.array([d.is_csei for d in docs])
     report["candidate"] = {"test": candidate_metrics(y, p, tagger.candidate_threshold, docs)}

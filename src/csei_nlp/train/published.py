@@ -20,14 +20,15 @@ Layout of ``annotations/published/``:
 
 * ``pages.jsonl`` - one line per page: url, set, label, genre, org, lang,
   n_passages, text_sha256 (what was embedded, for provenance);
-* ``features.npz`` - ``vectors`` (float16, all passages), ``cues`` and
-  ``doc_cues`` (float32), ``offsets`` (page i owns rows offsets[i]:offsets[i+1]),
-  ``embedder`` and ``cue_features`` (what the numbers were made with).
+* ``features.npz`` - ``vectors`` (float16, all passages), ``cues``,
+  ``doc_cues`` and ``focus`` (float32; :mod:`csei_nlp.pipeline.focus`),
+  ``offsets`` (page i owns rows offsets[i]:offsets[i+1]), ``embedder``,
+  ``cue_features`` and ``focus_features`` (what the numbers were made with).
 
-Vectors are only valid for the embedder that made them and cue counts for the
-cue lexicon of their time: :func:`load` leaves the set out, with a warning,
-when either differs from the training run's (re-add the pages from their
-JSONL to refresh them).
+Vectors are only valid for the embedder that made them, cue counts for the
+cue lexicon of their time and focus numbers for their feature list: :func:`load`
+leaves the pages out, with a warning, when one differs from the training run's
+(re-add the pages from their JSONL to refresh them).
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ import numpy as np
 from ..config import Config
 from ..errors import CseiError
 from ..fsutil import atomic_write_bytes, atomic_write_text
+from ..pipeline.focus import FOCUS_FEATURES, focus_features
 from .records import PUBLISHED_FEATURES_FILE as FEATURES_FILE
 from .records import PUBLISHED_FOLDER as FOLDER
 from .records import PUBLISHED_PAGES_FILE as PAGES_FILE
@@ -63,15 +65,17 @@ class PublishedPages:
     offsets: np.ndarray          # (n pages + 1,)
     embedder: str
     cue_features: list[str]
+    focus: np.ndarray            # (n pages, n focus features)
+    focus_features: list[str]
     digest: str = ""
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def page(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(passage vectors, passage cue rows, document cue row) of page ``i``."""
+    def page(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(passage vectors, passage cue rows, document cue row, focus row) of page ``i``."""
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-        return self.vectors[a:b], self.cues[a:b], self.doc_cues[i]
+        return self.vectors[a:b], self.cues[a:b], self.doc_cues[i], self.focus[i]
 
     @property
     def y(self) -> np.ndarray:
@@ -89,7 +93,7 @@ class PublishedPages:
 def empty(embedder: str, dim: int, cue_features: list[str]) -> PublishedPages:
     return PublishedPages([], np.zeros((0, dim), np.float32), np.zeros((0, len(cue_features)), np.float32),
                           np.zeros((0, len(cue_features)), np.float32), np.zeros(1, np.int64), embedder,
-                          list(cue_features))
+                          list(cue_features), np.zeros((0, len(FOCUS_FEATURES)), np.float32), list(FOCUS_FEATURES))
 
 
 def folder(annotations_dir: str | Path) -> Path:
@@ -120,14 +124,19 @@ def read(annotations_dir: str | Path) -> PublishedPages | None:
     data = feats_path.read_bytes()
     try:
         z = np.load(io.BytesIO(data), allow_pickle=False)
+        # a file from before the focus features has none: load() then asks for the pages again
+        has_focus = "focus" in z.files
         out = PublishedPages(rows, z["vectors"].astype(np.float32), z["cues"].astype(np.float32),
                              z["doc_cues"].astype(np.float32), z["offsets"].astype(np.int64),
-                             str(z["embedder"]), [str(x) for x in z["cue_features"]])
+                             str(z["embedder"]), [str(x) for x in z["cue_features"]],
+                             z["focus"].astype(np.float32) if has_focus else np.zeros((len(rows), 0), np.float32),
+                             [str(x) for x in z["focus_features"]] if has_focus else [])
     except (OSError, ValueError, KeyError) as exc:
         raise AnnotationError(f"{feats_path}: unreadable ({exc}); re-add the pages with `csei pages add`") from None
     counts = np.diff(out.offsets)
     if len(counts) != len(rows) or any(int(c) != r["n_passages"] for c, r in zip(counts, rows)) \
-            or int(out.offsets[-1]) != len(out.vectors) or len(out.doc_cues) != len(rows):
+            or int(out.offsets[-1]) != len(out.vectors) or len(out.doc_cues) != len(rows) \
+            or len(out.focus) != len(rows):
         raise AnnotationError(f"{root}: {PAGES_FILE} and {FEATURES_FILE} do not describe the same pages")
     out.digest = digest_of_published(pages_bytes, data)
     return out
@@ -148,6 +157,10 @@ def load(annotations_dir: str | Path, embedder_id: str, cue_features: list[str])
                     "left out (re-add them with `csei pages add`)", where, len(pub.cue_features),
                     len(cue_features))
         return None
+    if pub.focus_features != FOCUS_FEATURES:
+        log.warning("%s: made without this release's page focus features (%s): pages as published left "
+                    "out (re-add them with `csei pages add`)", where, ", ".join(FOCUS_FEATURES))
+        return None
     return pub
 
 
@@ -157,7 +170,8 @@ def write(annotations_dir: str | Path, pub: PublishedPages) -> None:
     buf = io.BytesIO()
     np.savez_compressed(buf, vectors=pub.vectors.astype(np.float16), cues=pub.cues.astype(np.float32),
                         doc_cues=pub.doc_cues.astype(np.float32), offsets=pub.offsets.astype(np.int64),
-                        embedder=np.array(pub.embedder), cue_features=np.array(pub.cue_features))
+                        embedder=np.array(pub.embedder), cue_features=np.array(pub.cue_features),
+                        focus=pub.focus.astype(np.float32), focus_features=np.array(pub.focus_features))
     atomic_write_bytes(root / FEATURES_FILE, buf.getvalue())
     atomic_write_text(root / PAGES_FILE,
                       "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in pub.rows))
@@ -215,6 +229,7 @@ def add_pages(src: str | Path, annotations_dir: str | Path, cfg: Config, set_nam
     vecs: list[np.ndarray] = []
     cue_rows: list[np.ndarray] = []
     doc_cue_rows: list[np.ndarray] = []
+    focus_rows: list[np.ndarray] = []
     for raw in iter_jsonl(src, cfg):
         rec = labels.get(int(raw.offset or 0))
         if rec is None:
@@ -232,6 +247,7 @@ def add_pages(src: str | Path, annotations_dir: str | Path, cfg: Config, set_nam
         vecs.append(emb.embed_passages([p.text for p in ps]))
         cue_rows.append(np.vstack([cues.cue_features(p.spans, n_tokens(p.text)) for p in ps]))
         doc_cue_rows.append(document_cue_features(ps))
+        focus_rows.append(focus_features([p.text for p in ps]))
         new_rows.append({"url": rec["url"], "set": set_name, "label": int(rec["label"]),
                          "genre": str(rec.get("genre") or ""), "org": str(rec.get("org") or ""),
                          "lang": doc.lang, "n_passages": len(ps),
@@ -250,12 +266,17 @@ def add_pages(src: str | Path, annotations_dir: str | Path, cfg: Config, set_nam
     parts_c = [old.page(i)[1] for i in keep] + cue_rows
     rows = [old.rows[i] for i in keep] + new_rows
     dc = [old.doc_cues[i] for i in keep] + doc_cue_rows
+    if len(keep) and old.focus_features != FOCUS_FEATURES:
+        raise CseiError(f"{folder(annotations_dir)}: the stored pages were made without this release's page "
+                        "focus features; move the folder away and add every set again")
+    fo = [old.focus[i] for i in keep] + focus_rows
     offsets = np.concatenate([[0], np.cumsum([len(v) for v in parts_v])]).astype(np.int64)
     dim = emb.dim
     merged = PublishedPages(
         rows, np.vstack(parts_v) if parts_v else np.zeros((0, dim), np.float32),
         np.vstack(parts_c) if parts_c else np.zeros((0, len(names)), np.float32),
-        np.vstack(dc) if dc else np.zeros((0, len(names)), np.float32), offsets, emb.id, names)
+        np.vstack(dc) if dc else np.zeros((0, len(names)), np.float32), offsets, emb.id, names,
+        np.vstack(fo) if fo else np.zeros((0, len(FOCUS_FEATURES)), np.float32), list(FOCUS_FEATURES))
     write(annotations_dir, merged)
     return res
 
