@@ -246,21 +246,22 @@ PUBLISHED_C_GRID = (0.01, 0.03, 0.1, 0.3)
 # The candidate model mixes a gradient-boosted model of the base features (no embedding) into the
 # linear one: it reads interactions (cue groups together, focus with cues) that a linear model cannot.
 # Out of fold on the labelled pages as published (23 sets), weight 0.2 / 0.3 / 0.4 / 0.5 gave
-# ROC-AUC 0.846 / 0.849 / 0.848 / 0.844 against 0.838 for the linear model alone (models/REAL_PAGES.md).
+# ROC-AUC 0.846 / 0.849 / 0.848 / 0.844 against 0.841 for the linear model alone (models/REAL_PAGES.md).
 BOOST_WEIGHT = 0.3
 
 
 def fit_boost(X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> Any:
-    """A calibrated, class-balanced gradient-boosted classifier (the candidate model's ``boost`` part)."""
-    from sklearn.calibration import CalibratedClassifierCV
+    """The candidate model's ``boost`` part: gradient-boosted trees on the log-loss, whose
+    probabilities need no calibration step.  Measured against a class-balanced, sigmoid-calibrated
+    one (out of fold, 23 sets): ROC-AUC 0.849 against 0.844 in the mix, in a twentieth of the time
+    (class weights make the binning weighted, which is slow)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     y = np.asarray(y, dtype=int)
     if sample_weight is not None and np.all(sample_weight == sample_weight[0]):
-        sample_weight = None  # equal weights change nothing, and weighted binning is ~100x slower
-    hgb = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, max_leaf_nodes=15,
-                                         class_weight="balanced", random_state=SEED)
-    return CalibratedClassifierCV(hgb, method="sigmoid", cv=_group_cv(y, None)).fit(X, y, sample_weight=sample_weight)
+        sample_weight = None  # equal weights change nothing, and weighted binning is slow
+    hgb = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, max_leaf_nodes=15, random_state=SEED)
+    return hgb.fit(X, y, sample_weight=sample_weight)
 
 
 def published_folds(sets: np.ndarray, y: np.ndarray, seed: int = SEED) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -331,8 +332,8 @@ def fit_candidate_published(X_w: np.ndarray, y_w: np.ndarray, X_p: np.ndarray, y
     thr = best_threshold(y_p, oof)
     return model, thr, {"C": C, "published_cv_auc_by_C": scores, "published_cv_auc": round(score, 4),
                         "boost": ({"columns": int(boost_columns), "weight": float(boost_weight),
-                                   "model": "HistGradientBoostingClassifier(max_iter=200, learning_rate=0.05, "
-                                            "max_leaf_nodes=15, balanced), sigmoid-calibrated"}
+                                   "model": "HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, "
+                                            "max_leaf_nodes=15)"}
                                   if boost_columns else None),
                         "folds": "one set of pages as published left out" if len(set(sets_p.tolist())) >= 2
                         else "stratified 5-fold over pages as published",
