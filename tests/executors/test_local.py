@@ -85,3 +85,26 @@ def test_documents_are_embedded_and_classified_in_the_workers(monkeypatch):
     assert os.getpid() not in {d.meta["tagged_in"] for d in ok}
     assert all(d.vectors.shape == (len(d.passages), 384) for d in ok)
     assert driver.counts["embedded_documents"] == 3 and driver.anchors
+
+
+def test_a_worker_forked_after_openmp_started_still_classifies():
+    """The candidate model's trees run on OpenMP. A process whose OpenMP thread pool has started
+    (a test run, the web app after a retrain, a discover job) forks its workers with that pool's
+    state, and the worker's first multi-threaded region then hangs until the document times out."""
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
+    from csei_nlp.pipeline.tag import Tagging
+
+    rng = np.random.default_rng(0)
+    with threadpool_limits(limits=2, user_api="openmp"):  # start a pool of more than one thread here
+        HistGradientBoostingClassifier(max_iter=5).fit(rng.random((500, 5)), rng.random(500) > 0.5)
+    # batches of one: a batch that times out is not retried, so a hang fails its document
+    cfg = config.load(overrides={"scan": {"tag_batch": 1}})
+    driver = Tagging.from_config(cfg, load_embedder=False)
+    assert driver.tagger._models["candidate"].get("boost") is not None, "the shipped model has trees"
+    raws = [RawInput(source=f"t{i}", media="text", data=PAGE + f" Numer {i}.") for i in range(2)]
+    docs = list(local.run(raws, cfg, workers=1, tagging=driver))
+    assert [d.status for d in docs] == ["ok", "ok"], [d.detail for d in docs]
+    assert all(0 <= d.meta["candidate_prob"] <= 1 for d in docs)

@@ -320,6 +320,12 @@ def predict_proba_matrix(model: dict[str, Any], X: np.ndarray) -> np.ndarray:
     P = np.column_stack(cols)
     boost = model.get("boost")
     if boost is not None:
+        from threadpoolctl import threadpool_limits
+
         w = float(boost["weight"])
-        P = (1.0 - w) * P + w * positive_proba(boost["estimator"], X[:, : int(boost["columns"])])[:, None]
+        # One OpenMP thread: the trees are cheap, and a scan worker forked from a process whose OpenMP
+        # pool had started (a test run, the web app, a discover job) hangs in its first parallel region.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            Pb = positive_proba(boost["estimator"], X[:, : int(boost["columns"])])
+        P = (1.0 - w) * P + w * Pb[:, None]
     return np.clip(P, 0.0, 1.0)
