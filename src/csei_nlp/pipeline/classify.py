@@ -11,7 +11,9 @@ trains; ``csei_nlp.train`` does.
   a label is tagged when its probability reaches the threshold chosen on the
   dev split (card ``thresholds``);
 * ``candidate``: document features (:func:`document_features`) -> P(the page is about
-  one specific CSEI, in its own words or a third party's);
+  one specific CSEI, in its own words or a third party's); a linear model, with
+  gradient-boosted trees of the features before the embedding mixed in
+  (:func:`predict_proba_matrix`);
 * ``subject``: the same features -> P(the page presents one organisation) rather
   than a topic (news round-ups, policy, programmes, research, reports,
   directories);
