@@ -184,3 +184,34 @@ def test_the_boosted_part_learns_what_the_linear_model_cannot_and_survives_savin
     save_model(tmp_path, "candidate", model, {"kind": "candidate"})
     loaded, _ = load_model(tmp_path, "candidate")  # skops, with the trusted types only
     np.testing.assert_allclose(predict_proba_matrix(loaded, X), predict_proba_matrix(model, X))
+
+
+def test_neighbour_features_find_kinds_of_clusters_a_linear_boundary_misses_and_survive_saving(tmp_path):
+    """Positives are two opposite kinds (near +e0 or -e0), negatives two others (near +e1 or -e1): no
+    linear boundary through the vectors separates them, their nearest labelled pages do."""
+    from csei_nlp.pipeline.classify import load_model, predict_proba_matrix
+    from csei_nlp.train.fit import save_model
+
+    rng = np.random.default_rng(2)
+
+    def pages(n: int) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, 2, n)
+        side = np.sign(rng.normal(size=(n, 1)))
+        centre = side * np.where(y[:, None] == 1, np.eye(8)[0], np.eye(8)[1])
+        V = centre + 0.35 * rng.normal(size=(n, 8))
+        V /= np.linalg.norm(V, axis=1, keepdims=True)
+        return np.hstack([rng.normal(size=(n, 2)), V]), y  # two uninformative base columns, then the vector
+
+    (Xw, yw), (Xp, yp) = pages(60), pages(300)
+    sets = np.repeat(["a", "b", "c"], 100)
+    _, _, plain = fit_candidate_published(Xw, yw, Xp, yp, sets, boost_columns=2)
+    model, _, near = fit_candidate_published(Xw, yw, Xp, yp, sets, boost_columns=2, neighbour_column=2)
+    assert plain["neighbours"] is None and near["neighbours"]["reference_pages"] == 360
+    assert near["boost"]["columns"] == 2 + 3  # the boosted part reads the neighbour features too
+    assert plain["published_cv_auc"] < 0.75 < 0.9 < near["published_cv_auc"]
+    X, y = pages(40)
+    save_model(tmp_path, "candidate", model, {"kind": "candidate"})
+    loaded, _ = load_model(tmp_path, "candidate")  # skops, with the trusted types only
+    np.testing.assert_allclose(predict_proba_matrix(loaded, X), predict_proba_matrix(model, X))
+    p = predict_proba_matrix(loaded, X)[:, 0]
+    assert p[y == 1].min() > p[y == 0].max() - 0.5 and p[y == 1].mean() > p[y == 0].mean() + 0.4

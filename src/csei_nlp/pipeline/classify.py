@@ -11,9 +11,10 @@ trains; ``csei_nlp.train`` does.
   a label is tagged when its probability reaches the threshold chosen on the
   dev split (card ``thresholds``);
 * ``candidate``: document features (:func:`document_features`) -> P(the page is about
-  one specific CSEI, in its own words or a third party's); a linear model, with
-  gradient-boosted trees of the features before the embedding mixed in
-  (:func:`predict_proba_matrix`);
+  one specific CSEI, in its own words or a third party's); a linear model of those
+  features and of the page's similarity to the nearest labelled pages
+  (:mod:`csei_nlp.pipeline.neighbours`), with gradient-boosted trees of the features
+  before the embedding mixed in (:func:`predict_proba_matrix`);
 * ``subject``: the same features -> P(the page presents one organisation) rather
   than a topic (news round-ups, policy, programmes, research, reports,
   directories);
@@ -37,6 +38,7 @@ from ..config import Config
 from ..errors import ModelError
 from ..taxonomy import FAMILIES
 from .focus import focus_features
+from .neighbours import with_neighbours
 
 CARD_SUFFIX = ".card.json"
 MODEL_SUFFIX = ".skops"
@@ -69,6 +71,7 @@ TRUSTED_TYPES: list[str] = [
     "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingClassifier",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.neighbors._unsupervised.NearestNeighbors",
     "sklearn.feature_extraction.text.TfidfVectorizer",
     "sklearn.feature_extraction.text.TfidfTransformer",
 ]
@@ -309,12 +312,14 @@ class Tagger:
 def predict_proba_matrix(model: dict[str, Any], X: np.ndarray) -> np.ndarray:
     """(n, n_labels) probabilities from a persisted model dict (scaler + one estimator per label).
 
-    A model with a ``boost`` part (the candidate model, :func:`csei_nlp.train.fit.fit_candidate_published`)
-    mixes in a gradient-boosted classifier that reads the first ``boost["columns"]`` raw features:
-    P = (1 - w) * P_linear + w * P_boost, with w = ``boost["weight"]``.
+    A model with ``neighbours`` (the candidate model, :func:`csei_nlp.train.fit.fit_candidate_published`)
+    first puts :func:`csei_nlp.pipeline.neighbours.neighbour_features` in front of ``X``.  A model
+    with a ``boost`` part mixes in a gradient-boosted classifier that reads the first
+    ``boost["columns"]`` of those features: P = (1 - w) * P_linear + w * P_boost, with w = ``boost["weight"]``.
     """
     if X.shape[0] == 0:
         return np.zeros((0, len(model["estimators"])), dtype=np.float64)
+    X = with_neighbours(model, X)
     Z = model["scaler"].transform(X) if model.get("scaler") is not None else X
     cols = [positive_proba(est, Z) for est in model["estimators"]]
     if not cols:

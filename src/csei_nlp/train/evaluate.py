@@ -342,11 +342,12 @@ def _train_all(annotations_dir: str | Path, models_dir: Path, cfg: Config, cache
                                              focus=fo)
                            for v, c, dc, fo in (pub.page(i) for i in range(len(pub)))])
         cand, cthr, cinfo = fit_candidate_published(D[dtr], y_doc[dtr], D_pub, pub.y, pub.sets,
-                                                    boost_columns=n_base)
+                                                    boost_columns=n_base, neighbour_column=n_base)
         report["published"] = published_metrics(pub, cinfo.pop("oof"), cthr)
         report["published"]["digest"] = pub.digest
         page_features, subject_gate = EMBEDDING_FEATURES, False
-        features_note = ("per family mean+max passage probabilities, document cue features, page focus features, "
+        features_note = ("similarity to the nearest labelled positive and negative pages (pipeline/neighbours.py), "
+                         "per family mean+max passage probabilities, document cue features, page focus features, "
                          "log1p(n passages), the page's mean passage vector (a gradient-boosted model of all "
                          "but the vector mixed in); trained on written pages and labelled pages as "
                          "published (annotations/published/)")

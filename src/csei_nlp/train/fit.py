@@ -31,6 +31,8 @@ import numpy as np
 
 from ..fsutil import atomic_open, atomic_write_text
 from ..pipeline.classify import CARD_SUFFIX, FORMAT_VERSION, MODEL_SUFFIX, positive_proba, predict_proba_matrix
+from ..pipeline.neighbours import FEATURES as NEIGHBOUR_FEATURES
+from ..pipeline.neighbours import fit_neighbours, training_neighbour_features
 
 C_GRID = (0.03, 0.1, 0.3, 1.0)
 SEED = 0
@@ -279,46 +281,55 @@ def published_folds(sets: np.ndarray, y: np.ndarray, seed: int = SEED) -> list[t
 def fit_candidate_published(X_w: np.ndarray, y_w: np.ndarray, X_p: np.ndarray, y_p: np.ndarray,
                             sets_p: np.ndarray, written_weight: float = WRITTEN_WEIGHT,
                             C_grid: Sequence[float] = PUBLISHED_C_GRID, boost_columns: int = 0,
-                            boost_weight: float = BOOST_WEIGHT) -> tuple[dict[str, Any], float, dict[str, Any]]:
+                            boost_weight: float = BOOST_WEIGHT,
+                            neighbour_column: int | None = None) -> tuple[dict[str, Any], float, dict[str, Any]]:
     """The candidate model on written pages (weight ``written_weight``) and pages as published (weight 1).
 
     C is chosen by the mean ROC-AUC over :func:`published_folds`, whose test
     pages are never in the fold's training data; the threshold is the F1-best
     cut on those out-of-fold probabilities, which ``info["oof"]`` returns for
     the report.  The model is then refitted on everything.  With
+    ``neighbour_column`` (where the mean passage vector starts), the model
+    first puts :mod:`csei_nlp.pipeline.neighbours` features in front of the
+    page features, its training pages being the reference.  With
     ``boost_columns``, a gradient-boosted model of the first ``boost_columns``
-    features (:func:`fit_boost`) is mixed in with ``boost_weight``, in the
-    folds as in the final model (:func:`csei_nlp.pipeline.classify.predict_proba_matrix`).
+    features (:func:`fit_boost`; the neighbour features and as many more) is
+    mixed in with ``boost_weight``, in the folds as in the final model
+    (:func:`csei_nlp.pipeline.classify.predict_proba_matrix`).
     """
     from sklearn.metrics import roc_auc_score
 
     folds = published_folds(sets_p, y_p)
-    w = np.r_[np.full(len(y_w), written_weight), np.ones(len(y_p))]
+    n_written = len(y_w)
 
-    def data(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return (np.vstack([X_w, X_p[idx]]), np.r_[y_w, y_p[idx]], np.r_[w[: len(y_w)], np.ones(len(idx))])
+    def prepare(idx: np.ndarray) -> dict[str, Any]:
+        """Everything of a training split that does not depend on C."""
+        X, y = np.vstack([X_w, X_p[idx]]), np.r_[y_w, y_p[idx]]
+        sw = np.r_[np.full(n_written, written_weight), np.ones(len(idx))]
+        nbrs = fit_neighbours(X, y, neighbour_column) if neighbour_column is not None else None
+        if nbrs is not None:
+            X = np.hstack([training_neighbour_features(nbrs, X, y), X])
+        n_boost = boost_columns + (len(NEIGHBOUR_FEATURES) if nbrs is not None else 0)
+        boost = fit_boost(X[:, :n_boost], y, sw) if boost_columns else None
+        return {"X": X, "y": y, "sw": sw, "neighbours": nbrs, "boost": boost, "n_boost": n_boost}
 
-    def fit(idx: np.ndarray, C: float, boost: Any = None) -> dict[str, Any]:
-        X, y, sw = data(idx)
-        model = fit_multilabel(X, y[:, None], ["is_csei"], C, sample_weight=sw)
-        if boost is not None:
-            model["boost"] = {"estimator": boost, "columns": int(boost_columns), "weight": float(boost_weight)}
+    def fit(prep: dict[str, Any], C: float) -> dict[str, Any]:
+        model = fit_multilabel(prep["X"], prep["y"][:, None], ["is_csei"], C, sample_weight=prep["sw"])
+        if prep["neighbours"] is not None:
+            model["neighbours"] = prep["neighbours"]
+        if prep["boost"] is not None:
+            model["boost"] = {"estimator": prep["boost"], "columns": int(prep["n_boost"]),
+                              "weight": float(boost_weight)}
         return model
 
-    def boost_for(idx: np.ndarray) -> Any:
-        if not boost_columns:
-            return None
-        X, y, sw = data(idx)
-        return fit_boost(X[:, :boost_columns], y, sw)
-
-    fold_boosts = [boost_for(tr) for tr, _ in folds]
+    prepared = [prepare(tr) for tr, _ in folds]
     best = None
     scores: dict[str, float] = {}
     for C in C_grid:
         oof = np.zeros(len(y_p))
         aucs = []
-        for (tr, te), boost in zip(folds, fold_boosts):
-            oof[te] = predict_proba_matrix(fit(tr, C, boost), X_p[te])[:, 0]
+        for (tr, te), prep in zip(folds, prepared):
+            oof[te] = predict_proba_matrix(fit(prep, C), X_p[te])[:, 0]
             if len(set(y_p[te].tolist())) == 2:
                 aucs.append(roc_auc_score(y_p[te], oof[te]))
         score = float(np.mean(aucs)) if aucs else 0.0
@@ -327,14 +338,17 @@ def fit_candidate_published(X_w: np.ndarray, y_w: np.ndarray, X_p: np.ndarray, y
             best = (score, C, oof)
     assert best is not None
     score, C, oof = best
-    everything = np.arange(len(y_p))
-    model = fit(everything, C, boost_for(everything))
+    final = prepare(np.arange(len(y_p)))
+    model = fit(final, C)
     thr = best_threshold(y_p, oof)
     return model, thr, {"C": C, "published_cv_auc_by_C": scores, "published_cv_auc": round(score, 4),
-                        "boost": ({"columns": int(boost_columns), "weight": float(boost_weight),
+                        "boost": ({"columns": int(final["n_boost"]), "weight": float(boost_weight),
                                    "model": "HistGradientBoostingClassifier(max_iter=100, learning_rate=0.1, "
                                             "max_leaf_nodes=15)"}
                                   if boost_columns else None),
+                        "neighbours": ({"k": final["neighbours"]["k"], "features": list(NEIGHBOUR_FEATURES),
+                                        "reference_pages": int(len(final["y"]))}
+                                       if final["neighbours"] is not None else None),
                         "folds": "one set of pages as published left out" if len(set(sets_p.tolist())) >= 2
                         else "stratified 5-fold over pages as published",
                         "written_weight": written_weight, "n_train_written": int(len(y_w)),
