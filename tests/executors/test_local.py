@@ -88,7 +88,7 @@ def test_documents_are_embedded_and_classified_in_the_workers(monkeypatch):
 
 
 def test_a_worker_forked_after_openmp_started_still_classifies():
-    """The candidate model's trees run on OpenMP. A process whose OpenMP thread pool has started
+    """The candidate model's neighbour search and trees run on OpenMP. A process whose OpenMP thread pool has started
     (a test run, the web app after a retrain, a discover job) forks its workers with that pool's
     state, and the worker's first multi-threaded region then hangs until the document times out."""
     import numpy as np
@@ -103,7 +103,8 @@ def test_a_worker_forked_after_openmp_started_still_classifies():
     # batches of one: a batch that times out is not retried, so a hang fails its document
     cfg = config.load(overrides={"scan": {"tag_batch": 1}})
     driver = Tagging.from_config(cfg, load_embedder=False)
-    assert driver.tagger._models["candidate"].get("boost") is not None, "the shipped model has trees"
+    candidate = driver.tagger._models["candidate"]
+    assert candidate.get("boost") is not None and candidate.get("neighbours") is not None, "trees and neighbours"
     raws = [RawInput(source=f"t{i}", media="text", data=PAGE + f" Numer {i}.") for i in range(2)]
     docs = list(local.run(raws, cfg, workers=1, tagging=driver))
     assert [d.status for d in docs] == ["ok", "ok"], [d.detail for d in docs]

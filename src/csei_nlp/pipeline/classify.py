@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -319,20 +320,22 @@ def predict_proba_matrix(model: dict[str, Any], X: np.ndarray) -> np.ndarray:
     """
     if X.shape[0] == 0:
         return np.zeros((0, len(model["estimators"])), dtype=np.float64)
-    X = with_neighbours(model, X)
-    Z = model["scaler"].transform(X) if model.get("scaler") is not None else X
-    cols = [positive_proba(est, Z) for est in model["estimators"]]
-    if not cols:
-        return np.zeros((len(X), 0))
-    P = np.column_stack(cols)
-    boost = model.get("boost")
-    if boost is not None:
-        from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits
 
-        w = float(boost["weight"])
-        # One OpenMP thread: the trees are cheap, and a scan worker forked from a process whose OpenMP
-        # pool had started (a test run, the web app, a discover job) hangs in its first parallel region.
-        with threadpool_limits(limits=1, user_api="openmp"):
+    # One OpenMP thread for the neighbour search and the trees: both are cheap, and a scan worker forked
+    # from a process whose OpenMP pool had started (a test run, the web app, a discover job) hangs in its
+    # first parallel region.
+    on_openmp = model.get("neighbours") is not None or model.get("boost") is not None
+    with threadpool_limits(limits=1, user_api="openmp") if on_openmp else nullcontext():
+        X = with_neighbours(model, X)
+        Z = model["scaler"].transform(X) if model.get("scaler") is not None else X
+        cols = [positive_proba(est, Z) for est in model["estimators"]]
+        if not cols:
+            return np.zeros((len(X), 0))
+        P = np.column_stack(cols)
+        boost = model.get("boost")
+        if boost is not None:
+            w = float(boost["weight"])
             Pb = positive_proba(boost["estimator"], X[:, : int(boost["columns"])])
-        P = (1.0 - w) * P + w * Pb[:, None]
+            P = (1.0 - w) * P + w * Pb[:, None]
     return np.clip(P, 0.0, 1.0)

@@ -30,6 +30,11 @@ NEIGHBOURS_K = 5
 FEATURES = ("neighbours_positive", "neighbours_negative", "neighbours_margin")
 
 
+def _vectors(X: np.ndarray, first_column: int) -> np.ndarray:
+    """The mean passage vectors of page feature rows ``X``."""
+    return np.asarray(X, dtype=np.float32)[:, int(first_column):]
+
+
 def fit_neighbours(X: np.ndarray, y: np.ndarray, first_column: int,
                    k: int = NEIGHBOURS_K) -> dict[str, Any] | None:
     """The reference for :func:`neighbour_features`: one cosine index per class over the mean
@@ -37,7 +42,7 @@ def fit_neighbours(X: np.ndarray, y: np.ndarray, first_column: int,
     None when a class has ``k`` pages or fewer (each training row leaves itself out)."""
     from sklearn.neighbors import NearestNeighbors
 
-    V = np.asarray(X, dtype=np.float32)[:, int(first_column):]
+    V = _vectors(X, first_column)
     y = np.asarray(y, dtype=int)
     if min(int(y.sum()), int(len(y) - y.sum())) <= k:
         return None
@@ -58,14 +63,14 @@ def _stack(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
 def neighbour_features(nbrs: dict[str, Any], X: np.ndarray) -> np.ndarray:
     """(n, 3) features of page feature rows ``X`` (:data:`FEATURES`): mean similarity to the
     nearest positive pages, to the nearest negative pages, and the margin."""
-    V = np.asarray(X, dtype=np.float32)[:, int(nbrs["first_column"]):]
+    V = _vectors(X, nbrs["first_column"])
     return _stack(_mean_similarity(nbrs["positive"], V), _mean_similarity(nbrs["negative"], V))
 
 
 def training_neighbour_features(nbrs: dict[str, Any], X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """:func:`neighbour_features` of the rows ``nbrs`` was fitted on (same order as ``y``),
     each row left out of its own neighbours."""
-    V = np.asarray(X, dtype=np.float32)[:, int(nbrs["first_column"]):]
+    V = _vectors(X, nbrs["first_column"])
     y = np.asarray(y, dtype=int)
     sims = {}
     for c, name in ((1, "positive"), (0, "negative")):
